@@ -1,0 +1,50 @@
+/*
+ * ov_log: leveled logging to stderr, one line per message.
+ *
+ * Each line is "<ISO time> <level> [<tag>] <message>". The tag names the
+ * process ("gateway", "shard-3") and is set once with ov_log_init(). Messages
+ * below the configured level are dropped. ov_fatal()/ov_fatalx() log and exit
+ * the process (with/without the current errno), as OpenSMTPD's fatal/fatalx.
+ */
+#ifndef OV_LOG_H
+#define OV_LOG_H
+
+#include <stdlib.h>
+
+typedef enum {
+    OV_LOG_DEBUG = 0,
+    OV_LOG_INFO = 1,
+    OV_LOG_WARN = 2,
+    OV_LOG_ERROR = 3,
+} ov_log_level_t;
+
+/** Sets the process tag (copied) and the minimum level. */
+void ov_log_init(const char *tag, ov_log_level_t level);
+
+/** Parses "debug", "info", "warn" or "error"; returns 0 or -1. */
+int ov_log_level_parse(const char *s, ov_log_level_t *out);
+
+void ov_log(ov_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define ov_debug(...) ov_log(OV_LOG_DEBUG, __VA_ARGS__)
+#define ov_info(...) ov_log(OV_LOG_INFO, __VA_ARGS__)
+#define ov_warn(...) ov_log(OV_LOG_WARN, __VA_ARGS__)
+#define ov_error(...) ov_log(OV_LOG_ERROR, __VA_ARGS__)
+
+/** Logs "<message>: <strerror(errno)>" and exits with status 1. */
+void ov_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/** Logs the message and exits with status 1. */
+void ov_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/** Guards an invariant: a failure is a bug, so it logs and aborts. */
+#define OV_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            ov_log(OV_LOG_ERROR, "assertion failed: %s (%s:%d)", #cond,        \
+                   __FILE__, __LINE__);                                        \
+            abort();                                                           \
+        }                                                                      \
+    } while (0)
+
+#endif

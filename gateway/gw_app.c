@@ -1,0 +1,165 @@
+/* gw_app: request dispatch; see gw_app.h.
+ *
+ * Order of checks, as in the reference: route → malformed JSON body (400)
+ * → API key (401) → handler (validation, existence, conflicts). */
+#include "gw_app.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "gw_auth.h"
+#include "ov_err.h"
+#include "ov_log.h"
+
+/* Routes of the public API, relative to its mount point. */
+static const gw_route_t *const api_routes = NULL;
+#define API_NROUTES 0
+
+static const gw_route_t health_route = {"GET", "/health",
+                                        (void *)gw_route_health, 0};
+
+#define MAX_QUERY_PARAMS 256
+
+static void ctx_free(gw_ctx_t *ctx)
+{
+    gw_route_match_free(&ctx->match);
+    gw_query_free(&ctx->query);
+    if (ctx->body)
+        json_decref(ctx->body);
+    gw_req_unref(ctx->req);
+    free(ctx);
+}
+
+void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
+                      const char *extra_headers)
+{
+    gw_http_send_json(ctx->req, status, body, extra_headers);
+    ctx_free(ctx);
+}
+
+void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message)
+{
+    gw_http_send_err(ctx->req, err, message);
+    ctx_free(ctx);
+}
+
+void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
+                       const char *message, json_t *details)
+{
+    gw_http_send_error(ctx->req, status, error, message, details);
+    ctx_free(ctx);
+}
+
+/* If `path` starts with `prefix` (ASCII case-insensitive) at a segment
+ * boundary, stores the rest in *rest and returns 1. */
+static int strip_prefix(ov_str_t path, const char *prefix, size_t plen,
+                        ov_str_t *rest)
+{
+    if (path.len < plen || strncasecmp(path.ptr, prefix, plen) != 0)
+        return 0;
+    if (path.len > plen && path.ptr[plen] != '/' && prefix[plen - 1] != '/')
+        return 0;
+    rest->ptr = path.ptr + plen;
+    rest->len = path.len - plen;
+    return 1;
+}
+
+/* Finds the API route for `path`: under "/api/v1" or under the base path's
+ * "api/v1". Returns 1 if `path` is under an API mount point at all. */
+static int find_api_route(const gw_app_t *app, gw_req_t *req, ov_str_t *rest)
+{
+    const char *bp = app->cfg->base_path; /* starts and ends with '/' */
+    char mount[1024];
+    int n = snprintf(mount, sizeof(mount), "%sapi/v1", bp);
+    if (n > 0 && (size_t)n < sizeof(mount) &&
+        strip_prefix(req->path, mount, (size_t)n, rest))
+        return 1;
+    return strip_prefix(req->path, "/api/v1", 7, rest);
+}
+
+static int is_health_path(const gw_app_t *app, ov_str_t path)
+{
+    char alt[1024];
+    int n = snprintf(alt, sizeof(alt), "%shealth", app->cfg->base_path);
+    ov_str_t p = path;
+    if (p.len > 1 && p.ptr[p.len - 1] == '/')
+        p.len--;
+    return ov_str_ieq(p, "/health") ||
+           (n > 0 && (size_t)n < sizeof(alt) && ov_str_ieq(p, alt));
+}
+
+static int content_type_is_json(const char *ct)
+{
+    if (!ct)
+        return 0;
+    const char *semi = strchr(ct, ';');
+    size_t len = semi ? (size_t)(semi - ct) : strlen(ct);
+    while (len > 0 && (ct[len - 1] == ' ' || ct[len - 1] == '\t'))
+        len--;
+    if (len == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return 1;
+    return len > 5 && strncasecmp(ct + len - 5, "+json", 5) == 0;
+}
+
+/* Parses the body into ctx->body. Bodies of other content types are taken
+ * as {} (the reference does not enforce Content-Type). Returns 0 or
+ * OV_EBADBODY. */
+static int parse_body(gw_ctx_t *ctx)
+{
+    gw_req_t *req = ctx->req;
+    if (req->body.len > 0 && content_type_is_json(gw_req_header(req, "content-type"))) {
+        json_error_t jerr;
+        json_t *j = json_loadb(req->body.data, req->body.len, 0, &jerr);
+        if (!j)
+            return OV_EBADBODY;
+        ctx->body = j;
+        return 0;
+    }
+    ctx->body = json_object();
+    return 0;
+}
+
+void gw_app_handle(gw_req_t *req, void *data)
+{
+    gw_app_t *app = data;
+    gw_ctx_t *ctx = ov_xcalloc(1, sizeof(*ctx));
+    ctx->app = app;
+    ctx->req = req;
+    gw_req_ref(req);
+
+    ov_str_t rest;
+    if (is_health_path(app, req->path)) {
+        ctx->route = &health_route;
+    } else if (find_api_route(app, req, &rest)) {
+        int rc = gw_route_find(api_routes, API_NROUTES, req->method, rest,
+                               &ctx->route, &ctx->match);
+        if (rc == OV_EBADREQ) {
+            gw_ctx_send_err(ctx, OV_EBADREQ, "Malformed URL path parameter");
+            return;
+        }
+        if (rc != 0) {
+            gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
+            return;
+        }
+    } else {
+        gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
+        return;
+    }
+    if (gw_query_parse(req->query, MAX_QUERY_PARAMS, &ctx->query) != 0) {
+        gw_ctx_send_err(ctx, OV_EBADREQ, "Malformed query string");
+        return;
+    }
+    if (parse_body(ctx) != 0) {
+        gw_ctx_send_err(ctx, OV_EBADBODY, NULL);
+        return;
+    }
+    if (ctx->route->flags & GW_ROUTE_AUTH) {
+        int rc = gw_auth_check_api_key(app->api_key,
+                                       gw_req_header(req, "x-api-key"));
+        if (rc != 0) {
+            gw_ctx_send_err(ctx, rc, NULL);
+            return;
+        }
+    }
+    ((gw_handler_fn)ctx->route->handler)(ctx);
+}

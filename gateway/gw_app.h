@@ -1,0 +1,64 @@
+/*
+ * gw_app: what the gateway does with a parsed HTTP request.
+ *
+ * It finds the route (the API answers under /api/v1 and under
+ * MEET_BASE_PATH + api/v1), parses a JSON body (a malformed one is a 400
+ * before authentication, as in the reference), checks the API key, and
+ * calls the route's handler with a gw_ctx_t. A handler answers exactly once
+ * through one of the gw_ctx_send_* functions, now or later; that call
+ * releases the context.
+ */
+#ifndef GW_APP_H
+#define GW_APP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "gw_config.h"
+#include "gw_http.h"
+#include "gw_router.h"
+#include "gw_shard.h"
+
+typedef struct gw_app_s {
+    const gw_config_t *cfg; /* borrowed */
+    gw_pool_t *pool;        /* borrowed */
+    char *api_key;          /* owned; the key the API accepts */
+    uv_loop_t *loop;
+} gw_app_t;
+
+typedef struct gw_ctx_s {
+    gw_app_t *app;
+    gw_req_t *req;             /* a reference is held until the answer */
+    const gw_route_t *route;
+    gw_route_match_t match;    /* path parameters */
+    gw_query_t query;
+    json_t *body;              /* parsed JSON body, or an empty object */
+    void *op;                  /* handler state for asynchronous work */
+} gw_ctx_t;
+
+typedef void (*gw_handler_fn)(gw_ctx_t *ctx);
+
+/* Route flags. */
+#define GW_ROUTE_AUTH 1u /* requires the API key */
+
+/** The gw_http handler: `data` is the gw_app_t. */
+void gw_app_handle(gw_req_t *req, void *data);
+
+/** Answers with JSON `body` (takes ownership) and releases `ctx`.
+ *  `extra_headers` as for gw_http_respond. */
+void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
+                      const char *extra_headers);
+
+/** Answers with the error of an ov_err code (message NULL: the table's)
+ *  and releases `ctx`. */
+void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message);
+
+/** Answers {"error","message"[,"details"]} (details: takes ownership, may
+ *  be NULL) and releases `ctx`. */
+void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
+                       const char *message, json_t *details);
+
+/* Route handlers, one file per family. */
+void gw_route_health(gw_ctx_t *ctx);
+
+#endif

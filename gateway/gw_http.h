@@ -1,0 +1,147 @@
+/*
+ * gw_http: the gateway's HTTP/1.1 server on one libuv loop.
+ *
+ * It accepts TCP connections, parses requests with llhttp (Content-Length
+ * and chunked bodies, Expect: 100-continue, keep-alive, pipelining), enforces
+ * the limits of gw_http_limits_t with precise JSON errors (431, 414, 413,
+ * 400 + close, 408 + close), and hands each complete request to one handler
+ * callback. Responses to the requests of one connection are written in
+ * request order, and the responses that are ready together go out in one
+ * write. It knows nothing of routes, auth or shards.
+ *
+ * Lifetime of a request: the connection holds one reference while the
+ * request is queued on it. A handler that answers later takes its own with
+ * gw_req_ref() and drops it with gw_req_unref() after responding. If the
+ * client goes away first, the request stays valid for its holders and
+ * gw_req_is_gone() turns true; responding then is a harmless no-op.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ov_mem.h"
+
+typedef struct gw_http_server_s gw_http_server_t;
+typedef struct gw_conn_s gw_conn_t;
+typedef struct gw_req_s gw_req_t;
+
+typedef struct {
+    size_t max_url_bytes;        /* 414 above; default 8 KiB */
+    size_t max_header_bytes;     /* whole header section; 431 above; 16 KiB */
+    unsigned max_headers;        /* header count; 431 above; default 100 */
+    size_t max_body_bytes;       /* 413 above; default 1 MiB */
+    unsigned header_timeout_ms;  /* first byte to end of headers; 408+close */
+    unsigned body_timeout_ms;    /* end of headers to end of body; 408+close */
+    unsigned idle_timeout_ms;    /* keep-alive idle; closed silently */
+    unsigned max_connections;    /* over it, new connections are refused */
+    unsigned max_pipeline;       /* queued requests per connection before
+                                    reading pauses; default 32 */
+} gw_http_limits_t;
+
+/** Fills `l` with the defaults above (timeouts 10 s, 30 s, 60 s; 10000
+ *  connections). */
+void gw_http_limits_default(gw_http_limits_t *l);
+
+typedef struct {
+    ov_str_t name;  /* as received */
+    ov_str_t value; /* leading and trailing whitespace removed */
+} gw_header_t;
+
+/* Read-only for handlers; every view points into memory the request owns. */
+struct gw_req_s {
+    gw_http_server_t *server;
+    uint64_t id;          /* unique per server, increasing */
+    const char *method;   /* "GET", "POST", ... (static string) */
+    int method_id;        /* llhttp_method_t */
+    ov_str_t target;      /* raw request-target, NUL-terminated */
+    ov_str_t path;        /* target up to '?' (not decoded) */
+    ov_str_t query;       /* after '?', not decoded; len 0 if none */
+    gw_header_t *headers; /* duplicates of one name are merged, joined by
+                             ", ", in order of appearance */
+    size_t nheaders;
+    ov_buf_t body;         /* decoded body (chunked framing removed) */
+    char peer[64];         /* client address "ip:port" */
+    uint64_t start_ns;     /* monotonic time the request began */
+    void *app_data;        /* free for the handler's use */
+    /* private */
+    int refcount;
+    int responded;
+    int keep_alive;
+    int head;              /* HEAD: send headers only */
+    gw_conn_t *conn;       /* NULL once the client is gone */
+    gw_req_t *next;        /* in the connection's queue */
+    ov_buf_t out;          /* serialised response */
+    ov_buf_t hdrbuf;       /* storage for the target, header names and
+                              values, all NUL-terminated */
+    int http10;            /* HTTP/1.0 client */
+    int cont;              /* 100-continue: 0 none, 1 to send, 2 sent */
+    int dispatched;        /* handed to the handler */
+    int counted;           /* counted in the server's inflight */
+};
+
+/** Called once per complete request, with the request holding one reference
+ *  owned by the connection. The handler must respond exactly once, now or
+ *  later. */
+typedef void (*gw_http_handler_cb)(gw_req_t *req, void *data);
+
+/** Returns a new server on `loop` (free with gw_http_server_close). Limits
+ *  are copied. Returns 0. */
+int gw_http_server_new(gw_http_server_t **out, uv_loop_t *loop,
+                       const gw_http_limits_t *limits,
+                       gw_http_handler_cb handler, void *data);
+
+/** Binds and listens on host:port (port 0 picks a free one). Returns 0 or a
+ *  negative libuv error. */
+int gw_http_server_listen(gw_http_server_t *s, const char *host, int port);
+
+/** Returns the bound port, or -1 if not listening. */
+int gw_http_server_port(const gw_http_server_t *s);
+
+/** Stops accepting and closes idle keep-alive connections; connections with
+ *  requests in flight close after their last response. */
+void gw_http_server_stop_accepting(gw_http_server_t *s);
+
+/** Number of requests received and not yet fully answered. */
+size_t gw_http_server_inflight(const gw_http_server_t *s);
+/** Number of open connections. */
+size_t gw_http_server_connections(const gw_http_server_t *s);
+
+/** Closes every connection and the listener; `cb` (may be NULL) fires once
+ *  all handles are closed, after which `s` is freed. */
+void gw_http_server_close(gw_http_server_t *s, void (*cb)(void *), void *arg);
+
+/** Returns the merged value of header `name` (case-insensitive) as a
+ *  NUL-terminated string owned by the request, or NULL if absent. */
+const char *gw_req_header(const gw_req_t *req, const char *name);
+
+void gw_req_ref(gw_req_t *req);
+void gw_req_unref(gw_req_t *req);
+/** True once the client connection has closed. */
+int gw_req_is_gone(const gw_req_t *req);
+
+/** Sends the response. `extra_headers` is NULL or a block of complete
+ *  "Name: value\r\n" lines; Content-Length, Content-Type (if non-NULL),
+ *  Date and Connection are added here. The body is copied. Only the first
+ *  call per request has an effect. */
+void gw_http_respond(gw_req_t *req, int status, const char *content_type,
+                     const char *extra_headers, const char *body,
+                     size_t body_len);
+
+/** Sends `body` (takes ownership) as "application/json; charset=utf-8". */
+void gw_http_send_json(gw_req_t *req, int status, json_t *body,
+                       const char *extra_headers);
+
+/** The one exit for client errors: {"error","message"[,"details"]}.
+ *  `details` (takes ownership) may be NULL. */
+void gw_http_send_error(gw_req_t *req, int status, const char *error,
+                        const char *message, json_t *details);
+
+/** gw_http_send_error() for an ov_err code; `message` NULL uses the
+ *  table's default message. */
+void gw_http_send_err(gw_req_t *req, int err, const char *message);
+
+#endif

@@ -1,0 +1,289 @@
+/* ipc: framing and generated codecs; see ipc.h. */
+#include "ipc.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* ---- framing ---------------------------------------------------------- */
+
+int ipc_frame_parse(const char *p, size_t len, ipc_frame_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (len == 0 || len > IPC_MAX_FRAME)
+        return -1;
+    f->data = ov_xmalloc(len);
+    memcpy(f->data, p, len);
+    f->len = len;
+    if (!msgpack_zone_init(&f->zone, 2048)) {
+        free(f->data);
+        f->data = NULL;
+        return -1;
+    }
+    f->zone_live = 1;
+
+    msgpack_object obj;
+    size_t off = 0;
+    msgpack_unpack_return rc =
+        msgpack_unpack(f->data, f->len, &off, &f->zone, &obj);
+    if (rc != MSGPACK_UNPACK_SUCCESS || off != f->len)
+        goto bad; /* EXTRA_BYTES, CONTINUE, PARSE_ERROR, NOMEM */
+    if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 3)
+        goto bad;
+    msgpack_object *a = obj.via.array.ptr;
+    if (a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        a[0].via.u64 > UINT32_MAX)
+        goto bad;
+    if (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        goto bad;
+    if (a[2].type != MSGPACK_OBJECT_ARRAY)
+        goto bad;
+    f->type = (uint32_t)a[0].via.u64;
+    f->req_id = a[1].via.u64;
+    f->body = a[2];
+    return 0;
+bad:
+    ipc_frame_free(f);
+    return -1;
+}
+
+void ipc_frame_free(ipc_frame_t *f)
+{
+    if (f->zone_live)
+        msgpack_zone_destroy(&f->zone);
+    free(f->data);
+    memset(f, 0, sizeof(*f));
+}
+
+void ipc_reader_init(ipc_reader_t *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void ipc_reader_free(ipc_reader_t *r)
+{
+    ov_buf_free(&r->buf);
+}
+
+void ipc_reader_feed(ipc_reader_t *r, const char *p, size_t n)
+{
+    ov_buf_append(&r->buf, p, n);
+}
+
+int ipc_reader_next(ipc_reader_t *r, ipc_frame_t *f)
+{
+    if (r->buf.len < 4)
+        return 0;
+    uint32_t be;
+    memcpy(&be, r->buf.data, 4);
+    uint32_t n = ntohl(be);
+    if (n == 0 || n > IPC_MAX_FRAME)
+        return -1;
+    if (r->buf.len - 4 < n)
+        return 0;
+    int rc = ipc_frame_parse(r->buf.data + 4, n, f);
+    ov_buf_consume(&r->buf, 4 + (size_t)n);
+    return rc == 0 ? 1 : -1;
+}
+
+/* ---- message table ---------------------------------------------------- */
+
+const char *ipc_msg_name(uint32_t type)
+{
+    switch (type) {
+#define IPC__NAME(id, NAME, name, dir, FIELDS)                                 \
+    case id:                                                                   \
+        return #name;
+        IPC_MSG_MAP(IPC__NAME)
+#undef IPC__NAME
+    }
+    return "?";
+}
+
+int ipc_msg_dir(uint32_t type)
+{
+    switch (type) {
+#define IPC__DIR(id, NAME, name, dir, FIELDS)                                  \
+    case id:                                                                   \
+        return dir;
+        IPC_MSG_MAP(IPC__DIR)
+#undef IPC__DIR
+    }
+    return 0;
+}
+
+uint32_t ipc_msg_reply_type(uint32_t request_type)
+{
+    switch (request_type) {
+#define IPC__RPC(REQ, req, REP, rep)                                           \
+    case IPC_MSG_##REQ:                                                        \
+        return IPC_MSG_##REP;
+        IPC_RPC_MAP(IPC__RPC)
+#undef IPC__RPC
+    }
+    return 0;
+}
+
+/* ---- field packers ---------------------------------------------------- */
+
+static inline void pack_U32(msgpack_packer *pk, uint32_t v)
+{
+    msgpack_pack_uint32(pk, v);
+}
+static inline void pack_I32(msgpack_packer *pk, int32_t v)
+{
+    msgpack_pack_int32(pk, v);
+}
+static inline void pack_I64(msgpack_packer *pk, int64_t v)
+{
+    msgpack_pack_int64(pk, v);
+}
+static inline void pack_BOOL(msgpack_packer *pk, bool v)
+{
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+static inline void pack_F64(msgpack_packer *pk, double v)
+{
+    msgpack_pack_double(pk, v);
+}
+static inline void pack_STR(msgpack_packer *pk, ov_str_t v)
+{
+    msgpack_pack_str(pk, v.len);
+    msgpack_pack_str_body(pk, v.ptr ? v.ptr : "", v.len);
+}
+
+static inline int unpack_U32(const msgpack_object *o, uint32_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > UINT32_MAX)
+        return -1;
+    *v = (uint32_t)o->via.u64;
+    return 0;
+}
+static inline int unpack_I64(const msgpack_object *o, int64_t *v)
+{
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > INT64_MAX)
+            return -1;
+        *v = (int64_t)o->via.u64;
+        return 0;
+    }
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *v = o->via.i64;
+        return 0;
+    }
+    return -1;
+}
+static inline int unpack_I32(const msgpack_object *o, int32_t *v)
+{
+    int64_t w;
+    if (unpack_I64(o, &w) != 0 || w < INT32_MIN || w > INT32_MAX)
+        return -1;
+    *v = (int32_t)w;
+    return 0;
+}
+static inline int unpack_BOOL(const msgpack_object *o, bool *v)
+{
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return -1;
+    *v = o->via.boolean;
+    return 0;
+}
+static inline int unpack_F64(const msgpack_object *o, double *v)
+{
+    if (o->type != MSGPACK_OBJECT_FLOAT64 && o->type != MSGPACK_OBJECT_FLOAT32)
+        return -1;
+    *v = o->via.f64;
+    return 0;
+}
+static inline int unpack_STR(const msgpack_object *o, ov_str_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > IPC_MAX_STR)
+        return -1;
+    v->ptr = o->via.str.ptr;
+    v->len = o->via.str.size;
+    return 0;
+}
+
+/* ---- frame writer ----------------------------------------------------- */
+
+static int buf_write_cb(void *data, const char *p, size_t n)
+{
+    ov_buf_append(data, p, n);
+    return 0;
+}
+
+/* Starts a frame: reserves the length prefix and packs [type, req_id, [..
+ * with `nfields` fields to follow. Returns the offset of the prefix. */
+static size_t frame_begin(ov_buf_t *out, msgpack_packer *pk, uint32_t type,
+                          uint64_t req_id, uint32_t nfields)
+{
+    size_t start = out->len;
+    ov_buf_append(out, "\0\0\0\0", 4);
+    msgpack_packer_init(pk, out, buf_write_cb);
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_uint32(pk, type);
+    msgpack_pack_uint64(pk, req_id);
+    msgpack_pack_array(pk, nfields);
+    return start;
+}
+
+static void frame_end(ov_buf_t *out, size_t start)
+{
+    size_t n = out->len - start - 4;
+    /* Producing an oversized frame is a bug of ours, not the peer's. */
+    if (n > IPC_MAX_FRAME)
+        abort();
+    uint32_t be = htonl((uint32_t)n);
+    memcpy(out->data + start, &be, 4);
+}
+
+#define IPC__COUNT(type, fname) +1
+#define IPC__PACK(type, fname) pack_##type(&pk, m->fname);
+#define IPC__UNPACK(type, fname)                                               \
+    if (unpack_##type(&f->body.via.array.ptr[i++], &out->fname) != 0)          \
+        return -1;
+
+#define IPC__CODEC(id, NAME, name, dir, FIELDS)                                \
+    void ipc_##name##_encode(ov_buf_t *out, uint64_t req_id,                   \
+                             const ipc_##name##_t *m)                          \
+    {                                                                          \
+        msgpack_packer pk;                                                     \
+        (void)m;                                                               \
+        size_t start = frame_begin(out, &pk, id, req_id,                       \
+                                   0 FIELDS(IPC__COUNT));                      \
+        FIELDS(IPC__PACK)                                                      \
+        frame_end(out, start);                                                 \
+    }                                                                          \
+    int ipc_##name##_decode(const ipc_frame_t *f, ipc_##name##_t *out)         \
+    {                                                                          \
+        uint32_t i = 0;                                                        \
+        memset(out, 0, sizeof(*out));                                          \
+        if (f->type != (id) ||                                                 \
+            f->body.via.array.size != (0 FIELDS(IPC__COUNT)))                  \
+            return -1;                                                         \
+        FIELDS(IPC__UNPACK)                                                    \
+        (void)i;                                                               \
+        return 0;                                                              \
+    }
+IPC_MSG_MAP(IPC__CODEC)
+#undef IPC__CODEC
+
+void ipc_error_reply_encode(ov_buf_t *out, uint32_t reply_type,
+                            uint64_t req_id, int32_t err)
+{
+    switch (reply_type) {
+#define IPC__ERR(REQ, req, REP, rep)                                           \
+    case IPC_MSG_##REP: {                                                      \
+        ipc_##rep##_t m;                                                       \
+        memset(&m, 0, sizeof(m));                                              \
+        m.err = err;                                                           \
+        ipc_##rep##_encode(out, req_id, &m);                                   \
+        return;                                                                \
+    }
+        IPC_RPC_MAP(IPC__ERR)
+#undef IPC__ERR
+    }
+    abort();
+}

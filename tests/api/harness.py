@@ -1,0 +1,234 @@
+"""Test harness for meetd integration tests (Python standard library only).
+
+Starts the real meetd binary on a free loopback port with a temporary data
+directory, and offers small HTTP helpers: `request` (one request on a new
+connection, via http.client) and `raw` (bytes over a socket, for pipelining
+and malformed input). Run a test file as:
+
+    python3 tests/api/test_x.py --bin-dir build/dev/bin
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN_DIR = None
+API_KEY = "test-api-key-0123456789"
+
+
+class Meetd:
+    """One meetd process. Use as a context manager or call stop()."""
+
+    def __init__(self, workers=2, env=None, args=None, data_dir=None,
+                 api_key=API_KEY, wait=True):
+        self.tmp = None
+        if data_dir is None:
+            self.tmp = tempfile.mkdtemp(prefix="meetd-test-")
+            data_dir = os.path.join(self.tmp, "data")
+        self.data_dir = data_dir
+        e = {k: v for k, v in os.environ.items()
+             if not k.startswith(("MEET_", "SERVER_", "LIVEKIT_"))}
+        e.update({
+            "SERVER_PORT": "0",
+            "SERVER_HOST": "127.0.0.1",
+            "MEET_DATA_DIR": data_dir,
+            "MEET_WORKERS": str(workers),
+            "MEET_LOG_LEVEL": "info",
+        })
+        if api_key is not None:
+            e["MEET_INITIAL_API_KEY"] = api_key
+        if env:
+            e.update(env)
+        self.api_key = api_key
+        self.log_path = os.path.join(self.tmp or tempfile.gettempdir(),
+                                     "meetd-%d.log" % os.getpid())
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN_DIR, "meetd")] + (args or []),
+            env=e, stdout=subprocess.PIPE, stderr=self.log,
+            stdin=subprocess.DEVNULL)
+        self.stdout_lines = []
+        self.port = None
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self, timeout=20.0):
+        deadline = time.time() + timeout
+        fd = self.proc.stdout.fileno()
+        buf = b""
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    line = line.decode()
+                    self.stdout_lines.append(line)
+                    m = re.search(r"listening on http://[^:]+:(\d+)", line)
+                    if m:
+                        self.port = int(m.group(1))
+                        return
+            elif self.proc.poll() is not None:
+                break
+        raise AssertionError("meetd did not start; log:\n" + self.read_log())
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def read_stdout_rest(self, timeout=2.0):
+        """Reads what meetd printed on stdout after start-up (non-blocking)."""
+        fd = self.proc.stdout.fileno()
+        out = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if not r:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            out += chunk
+        return out.decode()
+
+    def request(self, method, path, body=None, headers=None, key=True,
+                timeout=10.0, raw_body=None):
+        """Sends one request; returns (status, headers dict lower-cased,
+        parsed JSON or raw text)."""
+        h = {}
+        if key and self.api_key:
+            h["X-API-KEY"] = self.api_key
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if headers:
+            h.update(headers)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            raw = resp.read()
+            hdrs = {k.lower(): v for k, v in resp.getheaders()}
+            ctype = hdrs.get("content-type", "")
+            parsed = raw.decode(errors="replace")
+            if "json" in ctype and raw:
+                parsed = json.loads(raw)
+            return resp.status, hdrs, parsed
+        finally:
+            conn.close()
+
+    def raw(self, data, timeout=5.0, read_until_close=True, expect=None):
+        """Sends raw bytes on a new connection and returns what comes back
+        (until the server closes, `expect` responses arrived, or timeout)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            if data:
+                s.sendall(data)
+            return recv_responses(s, timeout, expect)
+        finally:
+            s.close()
+
+    def worker_pids(self):
+        """Returns {shard: pid} from GET /health."""
+        _, _, body = self.request("GET", "/health", key=False)
+        return {w["shard"]: w["pid"] for w in body["workers"]}
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        return self.proc.returncode
+
+    def cleanup(self):
+        self.stop()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def parse_responses(buf):
+    """Splits a byte stream into [(status, headers, body bytes)] and the
+    unparsed rest."""
+    out = []
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return out, buf
+        head = buf[:end].decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ")[1])
+        headers = {}
+        for line in head[1:]:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        if status == 100:
+            out.append((status, headers, b""))
+            buf = buf[end + 4:]
+            continue
+        n = int(headers.get("content-length", "0"))
+        if len(buf) < end + 4 + n:
+            return out, buf
+        out.append((status, headers, buf[end + 4:end + 4 + n]))
+        buf = buf[end + 4 + n:]
+
+
+def recv_responses(s, timeout, expect=None):
+    buf = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        if expect is not None:
+            got, _ = parse_responses(buf)
+            if len(got) >= expect:
+                break
+    got, _ = parse_responses(buf)
+    return got
+
+
+def main():
+    global BIN_DIR
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin-dir", required=True)
+    args, rest = p.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

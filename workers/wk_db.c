@@ -1,0 +1,344 @@
+/* wk_db: opening, migrating and closing a worker's databases; see wk_db.h. */
+#include "wk_db.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ov_err.h"
+#include "ov_log.h"
+#include "ov_mem.h"
+
+/* How long a statement waits for a lock held by another process. With
+ * exclusive locking the only other process is a second meetd on the same
+ * data directory, which must fail quickly rather than wait. */
+#define WK_DB_BUSY_TIMEOUT_MS 200
+
+/* Keeps a persistent WAL from staying large after a burst of writes. */
+#define WK_DB_WAL_LIMIT "67108864" /* 64 MiB */
+
+/* Migrations, in order. Entry i takes a database from user_version i to
+ * i + 1. Append only: a shipped entry is never edited. */
+static const char *const shard_migrations[] = {
+    /* 1: the shard's identity, so that a data directory cannot be reopened
+     *    with another shard layout. */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+};
+
+static const char *const system_migrations[] = {
+    /* 1: the API keys of the REST API. */
+    "CREATE TABLE api_keys(key TEXT PRIMARY KEY,"
+    " creation_date INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+static const struct {
+    const char *const *sql;
+    int count;
+    const char *name;
+} migrations[WK_DB__KINDS] = {
+    [WK_DB_SHARD] = {shard_migrations,
+                     (int)(sizeof(shard_migrations) / sizeof(char *)),
+                     "shard"},
+    [WK_DB_SYSTEM] = {system_migrations,
+                      (int)(sizeof(system_migrations) / sizeof(char *)),
+                      "system"},
+};
+
+static const struct {
+    wk_db_kind_t kind;
+    const char *sql;
+} stmt_defs[WK_STMT__COUNT] = {
+#define WK__STMT_DEF(ID, k, s) [WK_STMT_##ID] = {k, s},
+    WK_STMT_MAP(WK__STMT_DEF)
+#undef WK__STMT_DEF
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Runs SQL text that returns no rows we need. */
+static int exec_sql(wk_db_t *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        set_err(err, errlen, "%s: %s: %s", db->path, sql,
+                msg ? msg : sqlite3_errmsg(db->db));
+        sqlite3_free(msg);
+        return OV_ESTORAGE;
+    }
+    return 0;
+}
+
+/* Runs a PRAGMA that answers one text row and checks the answer, since
+ * SQLite reports a refused journal or locking mode by answering the old one
+ * rather than by failing. */
+static int pragma_expect(wk_db_t *db, const char *sql, const char *want,
+                         char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        set_err(err, errlen, "%s: %s: %s", db->path, sql,
+                sqlite3_errmsg(db->db));
+        sqlite3_finalize(st);
+        return OV_ESTORAGE;
+    }
+    const char *got = (const char *)sqlite3_column_text(st, 0);
+    int ok = got && strcmp(got, want) == 0;
+    if (!ok)
+        set_err(err, errlen, "%s: %s answered \"%s\", expected \"%s\"",
+                db->path, sql, got ? got : "", want);
+    sqlite3_finalize(st);
+    return ok ? 0 : OV_ESTORAGE;
+}
+
+static int read_user_version(wk_db_t *db, int *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        set_err(err, errlen, "%s: reading user_version: %s", db->path,
+                sqlite3_errmsg(db->db));
+        sqlite3_finalize(st);
+        return OV_ESTORAGE;
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Stores the shard's identity on first open and verifies it afterwards. A
+ * data directory created with another number of shards holds its rooms in
+ * other files than hash mod nshards says, so opening it would silently lose
+ * data. */
+static int check_meta(wk_db_t *db, uint32_t shard, uint32_t nshards,
+                      char *err, size_t errlen)
+{
+    static const char *const keys[2] = {"shard", "nshards"};
+    const uint32_t want[2] = {shard, nshards};
+
+    for (int i = 0; i < 2; i++) {
+        char val[16];
+        snprintf(val, sizeof(val), "%" PRIu32, want[i]);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(
+            db->db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?1, ?2)",
+            -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, val, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            set_err(err, errlen, "%s: writing meta: %s", db->path,
+                    sqlite3_errmsg(db->db));
+            return OV_ESTORAGE;
+        }
+
+        st = NULL;
+        rc = sqlite3_prepare_v2(db->db, "SELECT value FROM meta WHERE key = ?1",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_ROW) {
+            set_err(err, errlen, "%s: reading meta: %s", db->path,
+                    sqlite3_errmsg(db->db));
+            sqlite3_finalize(st);
+            return OV_ESTORAGE;
+        }
+        const char *got = (const char *)sqlite3_column_text(st, 0);
+        int same = got && strcmp(got, val) == 0;
+        if (!same)
+            set_err(err, errlen,
+                    "%s was created with %s=%s but this worker was started "
+                    "with %s=%s; the number of shards of a data directory "
+                    "cannot change",
+                    db->path, keys[i], got ? got : "(null)", keys[i], val);
+        sqlite3_finalize(st);
+        if (!same)
+            return OV_EINVAL;
+    }
+    return 0;
+}
+
+/* Applies the missing migrations in one write transaction. The transaction
+ * always writes (user_version is stored even when unchanged), which is what
+ * creates and opens the -wal file and takes the exclusive lock before the
+ * caller drops privileges. */
+static int migrate(wk_db_t *db, uint32_t shard, uint32_t nshards, char *err,
+                   size_t errlen)
+{
+    int rc = exec_sql(db, "BEGIN IMMEDIATE", err, errlen);
+    if (rc != 0)
+        return rc;
+
+    int have;
+    int want = migrations[db->kind].count;
+    rc = read_user_version(db, &have, err, errlen);
+    if (rc == 0 && (have < 0 || have > want)) {
+        set_err(err, errlen,
+                "%s has schema version %d but this meetd knows only %d "
+                "(%s database); it was written by a newer meetd",
+                db->path, have, want, migrations[db->kind].name);
+        rc = OV_EINVAL;
+    }
+    for (int i = have; rc == 0 && i < want; i++)
+        rc = exec_sql(db, migrations[db->kind].sql[i], err, errlen);
+    if (rc == 0) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", want);
+        rc = exec_sql(db, sql, err, errlen);
+    }
+    if (rc == 0 && db->kind == WK_DB_SHARD)
+        rc = check_meta(db, shard, nshards, err, errlen);
+    if (rc == 0)
+        rc = exec_sql(db, "COMMIT", err, errlen);
+    if (rc != 0 && !sqlite3_get_autocommit(db->db))
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int prepare_all(wk_db_t *db, char *err, size_t errlen)
+{
+    for (int i = 0; i < WK_STMT__COUNT; i++) {
+        if (stmt_defs[i].kind != WK_DB__KINDS && stmt_defs[i].kind != db->kind)
+            continue;
+        if (sqlite3_prepare_v3(db->db, stmt_defs[i].sql, -1,
+                               SQLITE_PREPARE_PERSISTENT, &db->stmts[i],
+                               NULL) != SQLITE_OK) {
+            set_err(err, errlen, "%s: preparing \"%s\": %s", db->path,
+                    stmt_defs[i].sql, sqlite3_errmsg(db->db));
+            return OV_ESTORAGE;
+        }
+    }
+    return 0;
+}
+
+int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
+               uint32_t shard, uint32_t nshards, char *err, size_t errlen)
+{
+    OV_ASSERT(kind == WK_DB_SHARD || kind == WK_DB_SYSTEM);
+    memset(db, 0, sizeof(*db));
+    db->kind = kind;
+    db->path = ov_xstrdup(path);
+    if (errlen > 0)
+        err[0] = '\0';
+
+    int rc = sqlite3_open_v2(path, &db->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "%s: cannot open: %s", path,
+                db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+        wk_db_close(db);
+        return OV_ESTORAGE;
+    }
+    sqlite3_extended_result_codes(db->db, 1);
+    sqlite3_busy_timeout(db->db, WK_DB_BUSY_TIMEOUT_MS);
+
+    /* A persistent WAL is truncated on close instead of deleted: deleting
+     * needs write access to the directory, which the worker has given up by
+     * then (it runs as nobody inside its sandbox). */
+    int one = 1;
+    sqlite3_file_control(db->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+
+    /* The locking mode goes first: entering WAL mode while exclusive makes
+     * SQLite keep the WAL index in heap memory, with no -shm file. */
+    rc = pragma_expect(db, "PRAGMA locking_mode = EXCLUSIVE", "exclusive",
+                       err, errlen);
+    if (rc == 0)
+        rc = pragma_expect(db, "PRAGMA journal_mode = WAL", "wal", err, errlen);
+    if (rc == 0)
+        rc = exec_sql(db,
+                      "PRAGMA synchronous = FULL;"
+                      "PRAGMA temp_store = MEMORY;"
+                      "PRAGMA foreign_keys = ON;"
+                      "PRAGMA journal_size_limit = " WK_DB_WAL_LIMIT,
+                      err, errlen);
+    if (rc == 0)
+        rc = migrate(db, shard, nshards, err, errlen);
+    if (rc == 0)
+        rc = prepare_all(db, err, errlen);
+    if (rc != 0) {
+        wk_db_close(db);
+        return rc;
+    }
+    return 0;
+}
+
+void wk_db_close(wk_db_t *db)
+{
+    for (int i = 0; i < WK_STMT__COUNT; i++) {
+        sqlite3_finalize(db->stmts[i]);
+        db->stmts[i] = NULL;
+    }
+    if (db->db) {
+        /* With every statement finalized, close cannot report SQLITE_BUSY;
+         * an I/O error of the final checkpoint leaves the WAL intact, and the
+         * next open recovers from it. */
+        if (sqlite3_close(db->db) != SQLITE_OK)
+            ov_warn("%s: close failed: %s", db->path, sqlite3_errmsg(db->db));
+        db->db = NULL;
+    }
+    free(db->path);
+    db->path = NULL;
+}
+
+sqlite3_stmt *wk_db_stmt(wk_db_t *db, wk_stmt_id_t id)
+{
+    OV_ASSERT(id < WK_STMT__COUNT && db->stmts[id] != NULL);
+    sqlite3_stmt *st = db->stmts[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+int wk_db_fail(wk_db_t *db, const char *what)
+{
+    ov_warn("%s: %s: %s (%d)", db->path, what, sqlite3_errmsg(db->db),
+            sqlite3_extended_errcode(db->db));
+    return OV_ESTORAGE;
+}
+
+int wk_db_run(wk_db_t *db, wk_stmt_id_t id)
+{
+    sqlite3_stmt *st = wk_db_stmt(db, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        int err = wk_db_fail(db, stmt_defs[id].sql);
+        sqlite3_reset(st);
+        return err;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+bool wk_db_in_txn(const wk_db_t *db)
+{
+    return db->db != NULL && !sqlite3_get_autocommit(db->db);
+}
+
+int wk_db_probe(wk_db_t *db)
+{
+    return wk_db_run(db, WK_STMT_PROBE);
+}

@@ -1,0 +1,115 @@
+/*
+ * wk_db: a worker's SQLite databases, opened once and owned for the life of
+ * the process.
+ *
+ * A worker owns the file of its shard (DIR/shard-N.db) and, for the worker
+ * started with --system, the system database (DIR/system.db). wk_db_open()
+ * configures the connection (WAL, synchronous=FULL, exclusive locking so that
+ * a second process on the same file fails with "database is locked"), brings
+ * the schema up to date through the migration list of its kind (PRAGMA
+ * user_version counts the migrations applied) and prepares every cached
+ * statement of that kind.
+ *
+ * Ordering matters: the worker drops privileges and enters a seccomp sandbox
+ * after opening its databases, so wk_db_open() runs one write transaction
+ * before it returns. That creates and opens the -wal file and takes the
+ * exclusive lock; from then on SQLite needs no new file (exclusive locking
+ * uses no -shm, temp_store is MEMORY and the WAL is persistent, so closing
+ * truncates it instead of unlinking it).
+ *
+ * Later features append migrations to the arrays in wk_db.c and statements to
+ * WK_STMT_MAP; they never edit an existing migration.
+ */
+#ifndef WK_DB_H
+#define WK_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    WK_DB_SHARD = 0,  /* DIR/shard-N.db: rooms, recordings, ... */
+    WK_DB_SYSTEM = 1, /* DIR/system.db: API keys and global configuration */
+    WK_DB__KINDS = 2,
+} wk_db_kind_t;
+
+/* Every cached statement: XX(ID, kind, sql). Kind WK_DB__KINDS means the
+ * statement is prepared on databases of every kind. */
+#define WK_STMT_MAP(XX)                                                        \
+    XX(BEGIN, WK_DB__KINDS, "BEGIN IMMEDIATE")                                 \
+    XX(COMMIT, WK_DB__KINDS, "COMMIT")                                         \
+    XX(ROLLBACK, WK_DB__KINDS, "ROLLBACK")                                     \
+    XX(SAVEPOINT, WK_DB__KINDS, "SAVEPOINT wk_op")                             \
+    XX(RELEASE, WK_DB__KINDS, "RELEASE wk_op")                                 \
+    XX(ROLLBACK_TO, WK_DB__KINDS, "ROLLBACK TO wk_op")                         \
+    XX(PROBE, WK_DB__KINDS, "SELECT count(*) FROM sqlite_schema")              \
+    XX(APIKEY_GET, WK_DB_SYSTEM,                                               \
+       "SELECT key FROM api_keys ORDER BY creation_date, key LIMIT 1")         \
+    XX(APIKEY_INSERT, WK_DB_SYSTEM,                                            \
+       "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")
+
+typedef enum {
+#define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,
+    WK_STMT_MAP(WK__STMT_ENUM)
+#undef WK__STMT_ENUM
+    WK_STMT__COUNT
+} wk_stmt_id_t;
+
+/** One open database. Caller-allocated; zeroed means closed. */
+typedef struct wk_db_s {
+    sqlite3 *db;
+    wk_db_kind_t kind;
+    char *path; /* owned */
+    sqlite3_stmt *stmts[WK_STMT__COUNT]; /* NULL for the other kind's */
+} wk_db_t;
+
+/**
+ * Opens (creating if needed) the database of `kind` at `path` into `db`,
+ * migrates it, and for WK_DB_SHARD records or verifies `shard` and `nshards`
+ * in its meta table.
+ *
+ * Returns 0, or on failure an ov_err code with a one-line explanation
+ * written to `err` (NUL-terminated, truncated to `errlen`) and `db` left
+ * closed:
+ *   OV_ESTORAGE  the file cannot be opened or written, or is locked by
+ *                another process ("database is locked");
+ *   OV_EINVAL    the file belongs to another shard layout (shard index or
+ *                nshards differ) or has a schema newer than this binary.
+ * Every failure is permanent for this file: the caller should not retry.
+ */
+int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
+               uint32_t shard, uint32_t nshards, char *err, size_t errlen);
+
+/** Finalizes the statements and closes the connection (rolling back an open
+ *  transaction). Safe on a closed or zeroed `db`. */
+void wk_db_close(wk_db_t *db);
+
+/** Returns true if `db` is open. */
+static inline bool wk_db_is_open(const wk_db_t *db)
+{
+    return db->db != NULL;
+}
+
+/** Returns the cached statement `id`, reset and with its bindings cleared.
+ *  Borrowed, valid until wk_db_close(). Asserts that it exists for this
+ *  database's kind. */
+sqlite3_stmt *wk_db_stmt(wk_db_t *db, wk_stmt_id_t id);
+
+/** Runs the cached statement `id` (which takes no parameters) to completion
+ *  and resets it. Returns 0, or OV_ESTORAGE if SQLite reports an error (its
+ *  message is logged at warn level). */
+int wk_db_run(wk_db_t *db, wk_stmt_id_t id);
+
+/** Returns true while `db` has a transaction open. */
+bool wk_db_in_txn(const wk_db_t *db);
+
+/** A trivial read of the database file, for PING. Returns 0 or
+ *  OV_ESTORAGE. */
+int wk_db_probe(wk_db_t *db);
+
+/** Logs (warn) the current SQLite error of `db` with `what` as context and
+ *  returns OV_ESTORAGE; for handlers that stepped a statement themselves. */
+int wk_db_fail(wk_db_t *db, const char *what);
+
+#endif
