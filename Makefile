@@ -8,8 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build and run-time dependencies (see DESIGN.md).
 DEPS := build-essential cmake pkg-config python3 libuv1-dev node-llhttp \
         libmsgpack-dev libsqlite3-dev libjansson-dev libssl-dev \
-        libcurl4-openssl-dev libarchive-dev libseccomp-dev
-BENCH_DEPS := wrk util-linux
+        libcurl4-openssl-dev libarchive-dev libseccomp-dev \
+        libunistring-dev
+BENCH_DEPS := wrk util-linux curl
 
 .PHONY: all deps build build-asan build-release run test test-dev test-asan \
         bench clean

@@ -42,7 +42,12 @@
     XX(OV_ETIMEOUT_REQ, -19, 408, "Request Timeout",                           \
        "Request was not received in time")                                    \
     XX(OV_EPROTO, -20, 500, "Internal Server Error",                           \
-       "Unexpected error: shard protocol violation")
+       "Unexpected error: shard protocol violation")                           \
+    XX(OV_EEXPECT, -21, 417, "Expectation Failed", "Unsupported expectation")  \
+    XX(OV_ETOOMANYCONN, -22, 503, "Service Unavailable",                       \
+       "Too many connections")                                                 \
+    XX(OV_ENOROOM, -23, 404, "Room Error", "Room does not exist")              \
+    XX(OV_EROOMACTIVE, -24, 409, "Room Error", "Room has an active meeting")
 
 typedef enum {
     OV_OK = 0,

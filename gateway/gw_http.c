@@ -37,8 +37,6 @@
 #define GW_BACKLOG_MAX (1024 * 1024)
 /* How long a closing connection drains input after its last response. */
 #define GW_LINGER_MS 2000
-/* A private code for conn_fail(): an unsupported Expect value (417). */
-#define GW_EEXPECT 1
 
 typedef struct {
     size_t name_off, name_len;
@@ -76,22 +74,23 @@ struct gw_conn_s {
     int handles; /* handles whose close callback is pending */
     llhttp_t parser;
     char peer[64];
-    char *rbuf;           /* GW_READ_BUF_SIZE bytes, allocated on first read */
-    const char *pend;     /* unparsed bytes in rbuf while parsing is paused */
+    char *rbuf;       /* GW_READ_BUF_SIZE bytes, allocated on first read */
+    const char *pend; /* unparsed bytes in rbuf while parsing is paused */
     size_t pend_len;
     gw_req_t *head, *tail; /* queue, in request order */
     size_t nqueued;
-    gw_req_t *cur;         /* request being parsed (also in the queue) */
-    size_t backlog;        /* response bytes queued and not yet written */
-    uint64_t phase_start;  /* loop time the header or body phase began */
+    gw_req_t *cur;        /* request being parsed (also in the queue) */
+    size_t backlog;       /* response bytes queued and not yet written */
+    uint64_t phase_start; /* loop time the header or body phase began */
     /* header parsing scratch, reset per request */
     ov_buf_t url;
     ov_buf_t hraw;
     gw_hraw_t *hents;
     size_t nhents, hents_cap;
     size_t hdr_bytes;
-    int hstate; /* 0 none, 1 in a field, 2 in a value */
-    int err;    /* ov_err (or GW_EEXPECT) set by a callback that failed */
+    int hstate;             /* 0 none, 1 in a field, 2 in a value */
+    const char *exec_start; /* data given to the running llhttp_execute */
+    int err; /* ov_err code set by a callback that failed */
     unsigned in_body : 1;
     unsigned reading : 1;
     unsigned writing : 1;
@@ -106,8 +105,8 @@ struct gw_conn_s {
 typedef struct {
     uv_write_t w;
     gw_conn_t *conn;
-    size_t ndone;     /* requests whose whole response is in this write */
-    gw_req_t **reqs;  /* the ndone requests, each referenced */
+    size_t ndone;    /* requests whose whole response is in this write */
+    gw_req_t **reqs; /* the ndone requests, each referenced */
     uv_buf_t *bufs;
 } gw_write_t;
 
@@ -121,44 +120,82 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 static const char *status_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Entity";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Entity";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
     }
 }
 
@@ -175,9 +212,10 @@ static const char *server_date(gw_http_server_t *s)
 
     if (now != s->date_sec || s->date[0] == '\0') {
         gmtime_r(&now, &tm);
-        snprintf(s->date, sizeof(s->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(s->date, sizeof(s->date),
+                 "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+                 tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
         s->date_sec = now;
     }
     return s->date;
@@ -349,7 +387,8 @@ void gw_http_send_err(gw_req_t *req, int err, const char *message)
                        message ? message : ov_strerror(err), NULL);
 }
 
-/* ---- writing -------------------------------------------------------------- */
+/* ---- writing --------------------------------------------------------------
+ */
 
 static void write_cb(uv_write_t *w, int status);
 
@@ -384,8 +423,8 @@ static void conn_flush(gw_conn_t *c)
                             nbufs * sizeof(uv_buf_t));
     wr = (gw_write_t *)(void *)mem;
     wr->bufs = (uv_buf_t *)(void *)(mem + sizeof(*wr));
-    wr->reqs = (gw_req_t **)(void *)(mem + sizeof(*wr) +
-                                     nbufs * sizeof(uv_buf_t));
+    wr->reqs =
+        (gw_req_t **)(void *)(mem + sizeof(*wr) + nbufs * sizeof(uv_buf_t));
     wr->conn = c;
     wr->ndone = ndone;
     for (r = c->head; r && i < nbufs; r = r->next) {
@@ -499,7 +538,8 @@ static void write_cb(uv_write_t *w, int status)
     free(wr);
 }
 
-/* ---- connection state ------------------------------------------------------ */
+/* ---- connection state ------------------------------------------------------
+ */
 
 static void conn_update_reading(gw_conn_t *c)
 {
@@ -576,11 +616,7 @@ static void conn_fail(gw_conn_t *c, int err)
     r->keep_alive = 0;
     r->counted = 1;
     c->server->inflight++;
-    if (err == GW_EEXPECT)
-        gw_http_send_error(r, 417, "Expectation Failed",
-                           "Unsupported expectation", NULL);
-    else
-        gw_http_send_err(r, err, NULL);
+    gw_http_send_err(r, err, NULL);
 }
 
 static void conn_handle_close_cb(uv_handle_t *h)
@@ -658,7 +694,8 @@ static void timer_cb(uv_timer_t *t)
     }
 }
 
-/* ---- parsing -------------------------------------------------------------- */
+/* ---- parsing --------------------------------------------------------------
+ */
 
 static int on_message_begin(llhttp_t *p)
 {
@@ -703,7 +740,8 @@ static int hdr_account(gw_conn_t *c, size_t len)
 static int is_tchar(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch));
+           (ch >= '0' && ch <= '9') ||
+           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
@@ -750,17 +788,18 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     gw_conn_t *c = p->data;
     gw_hraw_t *h;
 
-    /* llhttp 8 passes obsolete line folding through as part of the value;
-     * RFC 9112 lets a server reject it, which keeps CR and LF out of every
-     * value a handler sees. */
-    if (memchr(at, '\r', len) || memchr(at, '\n', len)) {
+    /* llhttp 8 accepts obsolete line folding and reports the folded line
+     * as a second span of the same value. A span of a value continues
+     * across reads only at the start of a read, so a second span anywhere
+     * else is a fold, which RFC 9112 lets a server reject. */
+    if (c->in_body || c->nhents == 0)
+        return hdr_account(c, len);
+    if (c->hstate == 2 && at != c->exec_start) {
         c->err = OV_EBADREQ;
         return -1;
     }
     if (hdr_account(c, len) < 0)
         return -1;
-    if (c->in_body || c->nhents == 0)
-        return 0;
     h = &c->hents[c->nhents - 1];
     if (c->hstate != 2) {
         c->hstate = 2;
@@ -877,14 +916,15 @@ static int on_headers_complete(llhttp_t *p)
     c->in_body = 1;
     c->phase_start = uv_now(c->server->loop);
 
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > l->max_body_bytes) {
+    if ((p->flags & F_CONTENT_LENGTH) &&
+        p->content_length > l->max_body_bytes) {
         c->err = OV_ETOOBIG;
         return -1;
     }
     expect = gw_req_header(r, "Expect");
     if (expect) {
         if (strcasecmp(expect, "100-continue") != 0) {
-            c->err = GW_EEXPECT;
+            c->err = OV_EEXPECT;
             return -1;
         }
         if (has_body && !r->http10)
@@ -933,6 +973,7 @@ static void conn_parse(gw_conn_t *c, const char *data, size_t len)
     llhttp_errno_t e;
 
     c->in_execute = 1;
+    c->exec_start = data;
     e = llhttp_execute(&c->parser, data, len);
     c->in_execute = 0;
     if (c->closing)
@@ -1031,9 +1072,8 @@ static void on_connection(uv_stream_t *server, int status)
         r = req_new(c);
         r->keep_alive = 0;
         c->no_more_input = 1;
-        ov_warn("http: refusing %s: too many connections", c->peer);
-        gw_http_send_error(r, 503, "Service Unavailable",
-                           "Too many connections", NULL);
+        ov_debug("http: refusing %s: too many connections", c->peer);
+        gw_http_send_err(r, OV_ETOOMANYCONN, NULL);
         return;
     }
     s->nconns++;

@@ -652,7 +652,7 @@ void gw_pool_stop(gw_pool_t *p, unsigned timeout_ms, void (*cb)(void *data),
 
 /* ---- generated stubs -------------------------------------------------- */
 
-#define GW__STUB_IMPL(REQ, req, REP, rep)                                      \
+#define GW__TRAMP_IMPL(REP, rep)                                               \
     static int tramp_##rep(void (*cb)(void), void *data, int err,              \
                            const ipc_frame_t *f)                               \
     {                                                                          \
@@ -668,7 +668,11 @@ void gw_pool_stop(gw_pool_t *p, unsigned timeout_ms, void (*cb)(void *data),
             r.err = OV_EINTERNAL;                                              \
         fn(r.err, r.err == 0 ? &r : NULL, data);                               \
         return 0;                                                              \
-    }                                                                          \
+    }
+IPC_REPLY_MAP(GW__TRAMP_IMPL)
+#undef GW__TRAMP_IMPL
+
+#define GW__STUB_IMPL(REQ, req, REP, rep)                                      \
     static void encode_##req(ov_buf_t *out, uint64_t id, const void *m)        \
     {                                                                          \
         ipc_##req##_encode(out, id, m);                                        \

@@ -79,9 +79,13 @@ void gw_pool_shard_info(const gw_pool_t *p, uint32_t shard,
 void gw_pool_stop(gw_pool_t *p, unsigned timeout_ms, void (*cb)(void *data),
                   void *data);
 
-#define GW__STUB_DECL(REQ, req, REP, rep)                                      \
+#define GW__CB_DECL(REP, rep)                                                  \
     typedef void (*gw_##rep##_cb)(int err, const ipc_##rep##_t *reply,         \
-                                  void *data);                                 \
+                                  void *data);
+IPC_REPLY_MAP(GW__CB_DECL)
+#undef GW__CB_DECL
+
+#define GW__STUB_DECL(REQ, req, REP, rep)                                      \
     int gw_shard_##req(gw_pool_t *p, uint32_t shard,                           \
                        const ipc_##req##_t *msg, gw_##rep##_cb cb,             \
                        void *data);

@@ -154,14 +154,16 @@ static inline void pack_STR(msgpack_packer *pk, ov_str_t v)
     msgpack_pack_str_body(pk, v.ptr ? v.ptr : "", v.len);
 }
 
-static inline int unpack_U32(const msgpack_object *o, uint32_t *v)
+static inline int unpack_U32(msgpack_zone *z, const msgpack_object *o,
+                             uint32_t *v)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > UINT32_MAX)
         return -1;
     *v = (uint32_t)o->via.u64;
     return 0;
 }
-static inline int unpack_I64(const msgpack_object *o, int64_t *v)
+static inline int unpack_I64(msgpack_zone *z, const msgpack_object *o,
+                             int64_t *v)
 {
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         if (o->via.u64 > INT64_MAX)
@@ -175,34 +177,114 @@ static inline int unpack_I64(const msgpack_object *o, int64_t *v)
     }
     return -1;
 }
-static inline int unpack_I32(const msgpack_object *o, int32_t *v)
+static inline int unpack_I32(msgpack_zone *z, const msgpack_object *o,
+                             int32_t *v)
 {
     int64_t w;
-    if (unpack_I64(o, &w) != 0 || w < INT32_MIN || w > INT32_MAX)
+    if (unpack_I64(z, o, &w) != 0 || w < INT32_MIN || w > INT32_MAX)
         return -1;
     *v = (int32_t)w;
     return 0;
 }
-static inline int unpack_BOOL(const msgpack_object *o, bool *v)
+static inline int unpack_BOOL(msgpack_zone *z, const msgpack_object *o,
+                             bool *v)
 {
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
         return -1;
     *v = o->via.boolean;
     return 0;
 }
-static inline int unpack_F64(const msgpack_object *o, double *v)
+static inline int unpack_F64(msgpack_zone *z, const msgpack_object *o,
+                             double *v)
 {
     if (o->type != MSGPACK_OBJECT_FLOAT64 && o->type != MSGPACK_OBJECT_FLOAT32)
         return -1;
     *v = o->via.f64;
     return 0;
 }
-static inline int unpack_STR(const msgpack_object *o, ov_str_t *v)
+static inline int unpack_STR(msgpack_zone *z, const msgpack_object *o,
+                             ov_str_t *v)
 {
     if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > IPC_MAX_STR)
         return -1;
     v->ptr = o->via.str.ptr;
     v->len = o->via.str.size;
+    return 0;
+}
+
+/* Nested records and lists. A record is an array of its fields in schema
+ * order, checked as strictly as a message body. */
+
+#define IPC__COUNT(type, fname) +1
+#define IPC__REC_PACK(type, fname) pack_##type(pk, v.fname);
+#define IPC__REC_UNPACK(type, fname)                                           \
+    if (unpack_##type(z, &o->via.array.ptr[i++], &v->fname) != 0)              \
+        return -1;
+
+static inline void pack_ROOM(msgpack_packer *pk, ipc_room_t v)
+{
+    msgpack_pack_array(pk, 0 IPC_ROOM_FIELDS(IPC__COUNT));
+    IPC_ROOM_FIELDS(IPC__REC_PACK)
+}
+
+static inline int unpack_ROOM(msgpack_zone *z, const msgpack_object *o,
+                              ipc_room_t *v)
+{
+    uint32_t i = 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY ||
+        o->via.array.size != (0 IPC_ROOM_FIELDS(IPC__COUNT)))
+        return -1;
+    IPC_ROOM_FIELDS(IPC__REC_UNPACK)
+    return 0;
+}
+
+static inline void pack_ROOMS(msgpack_packer *pk, ipc_rooms_t v)
+{
+    msgpack_pack_array(pk, v.n);
+    for (uint32_t i = 0; i < v.n; i++)
+        pack_ROOM(pk, v.items[i]);
+}
+
+static inline int unpack_ROOMS(msgpack_zone *z, const msgpack_object *o,
+                               ipc_rooms_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > IPC_MAX_LIST)
+        return -1;
+    v->n = o->via.array.size;
+    v->items = NULL;
+    if (v->n == 0)
+        return 0;
+    v->items = msgpack_zone_malloc(z, v->n * sizeof(ipc_room_t));
+    if (!v->items)
+        return -1;
+    for (uint32_t i = 0; i < v->n; i++)
+        if (unpack_ROOM(z, &o->via.array.ptr[i], &v->items[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static inline void pack_STRS(msgpack_packer *pk, ipc_strs_t v)
+{
+    msgpack_pack_array(pk, v.n);
+    for (uint32_t i = 0; i < v.n; i++)
+        pack_STR(pk, v.items[i]);
+}
+
+static inline int unpack_STRS(msgpack_zone *z, const msgpack_object *o,
+                              ipc_strs_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > IPC_MAX_LIST)
+        return -1;
+    v->n = o->via.array.size;
+    v->items = NULL;
+    if (v->n == 0)
+        return 0;
+    v->items = msgpack_zone_malloc(z, v->n * sizeof(ov_str_t));
+    if (!v->items)
+        return -1;
+    for (uint32_t i = 0; i < v->n; i++)
+        if (unpack_STR(z, &o->via.array.ptr[i], &v->items[i]) != 0)
+            return -1;
     return 0;
 }
 
@@ -239,10 +321,10 @@ static void frame_end(ov_buf_t *out, size_t start)
     memcpy(out->data + start, &be, 4);
 }
 
-#define IPC__COUNT(type, fname) +1
 #define IPC__PACK(type, fname) pack_##type(&pk, m->fname);
 #define IPC__UNPACK(type, fname)                                               \
-    if (unpack_##type(&f->body.via.array.ptr[i++], &out->fname) != 0)          \
+    if (unpack_##type((msgpack_zone *)&f->zone, &f->body.via.array.ptr[i++],   \
+                      &out->fname) != 0)                                       \
         return -1;
 
 #define IPC__CODEC(id, NAME, name, dir, FIELDS)                                \
@@ -274,7 +356,7 @@ void ipc_error_reply_encode(ov_buf_t *out, uint32_t reply_type,
                             uint64_t req_id, int32_t err)
 {
     switch (reply_type) {
-#define IPC__ERR(REQ, req, REP, rep)                                           \
+#define IPC__ERR(REP, rep)                                                     \
     case IPC_MSG_##REP: {                                                      \
         ipc_##rep##_t m;                                                       \
         memset(&m, 0, sizeof(m));                                              \
@@ -282,7 +364,7 @@ void ipc_error_reply_encode(ov_buf_t *out, uint32_t reply_type,
         ipc_##rep##_encode(out, req_id, &m);                                   \
         return;                                                                \
     }
-        IPC_RPC_MAP(IPC__ERR)
+        IPC_REPLY_MAP(IPC__ERR)
 #undef IPC__ERR
     }
     abort();

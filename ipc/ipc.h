@@ -37,8 +37,31 @@
 #define IPC__CT_BOOL bool
 #define IPC__CT_F64 double
 #define IPC__CT_STR ov_str_t
+#define IPC__CT_ROOM ipc_room_t
+#define IPC__CT_ROOMS ipc_rooms_t
+#define IPC__CT_STRS ipc_strs_t
 
 #define IPC__FIELD_DECL(type, fname) IPC__CT_##type fname;
+
+/** A room record (IPC_ROOM_FIELDS). */
+typedef struct {
+    IPC_ROOM_FIELDS(IPC__FIELD_DECL)
+} ipc_room_t;
+
+/** A list of room records; decoded items live in the frame's zone. */
+typedef struct {
+    ipc_room_t *items;
+    uint32_t n;
+} ipc_rooms_t;
+
+/** A list of strings; decoded items live in the frame's zone. */
+typedef struct {
+    ov_str_t *items;
+    uint32_t n;
+} ipc_strs_t;
+
+/** Largest number of items in a decoded ROOMS or STRS list. */
+#define IPC_MAX_LIST 100000u
 
 #define IPC__STRUCT(id, NAME, name, dir, FIELDS)                               \
     typedef struct {                                                           \

@@ -12,13 +12,16 @@
  * field is `err`, an ov_err code (0 on success); the other fields are
  * meaningful only when err is 0.
  *
- * Field types: U32, I32, I64, BOOL, F64 and STR. A decoded STR is an ov_str_t
- * view into the frame it came from (valid until ipc_frame_free()).
+ * Field types: U32, I32, I64, BOOL, F64 and STR; ROOM, a nested room record
+ * (IPC_ROOM_FIELDS); ROOMS, a list of room records; STRS, a list of strings.
+ * A decoded STR is an ov_str_t view into the frame it came from, and decoded
+ * lists are allocated in the frame's zone: all are valid until
+ * ipc_frame_free().
  */
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 1
+#define IPC_PROTO_VERSION 2
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -48,6 +51,92 @@ typedef enum {
     F(STR, key)                                                                \
     F(BOOL, created)
 
+/* A room as stored. config_json is the canonical JSON object of the five
+ * config sections (chat, recording, virtualBackground, e2ee, captions).
+ * auto_deletion_date (ms, may be fractional) is meaningful only when
+ * has_auto_deletion_date. Secrets are 10 lowercase hex characters. status
+ * is open | active_meeting | closed; meeting_end_action none | close |
+ * delete; with_meeting / with_recordings are the autoDeletionPolicy. */
+#define IPC_ROOM_FIELDS(F)                                                     \
+    F(STR, room_id)                                                            \
+    F(STR, room_name)                                                          \
+    F(I64, creation_date)                                                      \
+    F(BOOL, has_auto_deletion_date)                                            \
+    F(F64, auto_deletion_date)                                                 \
+    F(STR, with_meeting)                                                       \
+    F(STR, with_recordings)                                                    \
+    F(STR, config_json)                                                        \
+    F(STR, moderator_secret)                                                   \
+    F(STR, speaker_secret)                                                     \
+    F(STR, status)                                                             \
+    F(STR, meeting_end_action)
+
+/* ROOM_CREATE: store a new room (the gateway has validated it and chosen its
+ * id, secrets and dates). A room id that exists already → OV_ECONFLICT. */
+#define IPC_ROOM_CREATE_FIELDS(F) F(ROOM, room)
+
+/* The reply of every single-room operation: the room after the operation
+ * (for a deletion, the room as it was). `outcome` is 0 except for
+ * ROOM_SET_STATUS (IPC_STATUS_*) and ROOM_DELETE (ov_room_del_outcome_t).
+ * A missing room → err OV_ENOROOM. */
+#define IPC_ROOM_REPLY_FIELDS(F)                                               \
+    F(I32, err)                                                                \
+    F(U32, outcome)                                                            \
+    F(ROOM, room)
+
+/* ROOM_GET: read one room. */
+#define IPC_ROOM_GET_FIELDS(F) F(STR, room_id)
+
+/* ROOM_UPDATE_CONFIG: deep-merge `config_patch_json` (a JSON object with
+ * some of the five sections, already validated) into the stored config,
+ * then apply the e2ee rule (e2ee enabled disables recording). A room with
+ * an active meeting → err OV_EROOMACTIVE. */
+#define IPC_ROOM_UPDATE_CONFIG_FIELDS(F)                                       \
+    F(STR, room_id)                                                            \
+    F(STR, config_patch_json)
+
+/* ROOM_SET_STATUS: status is open | closed (BEHAVIOUR.md §6.8). */
+#define IPC_ROOM_SET_STATUS_FIELDS(F)                                          \
+    F(STR, room_id)                                                            \
+    F(STR, status)
+#define IPC_STATUS_APPLIED 0u
+#define IPC_STATUS_SCHEDULED 1u /* closed while in a meeting: at its end */
+
+/* ROOM_DELETE: the deletion matrix of BEHAVIOUR.md §6.5 (see
+ * common/ov_room_delete.h); policies are force | when_meeting_ends | fail
+ * and force | close | fail. */
+#define IPC_ROOM_DELETE_FIELDS(F)                                              \
+    F(STR, room_id)                                                            \
+    F(STR, with_meeting)                                                       \
+    F(STR, with_recordings)
+
+/* ROOM_LIST: one page of this shard's rooms in (sort_field, room_id) order,
+ * ascending unless sort_desc; rooms without the sort value (no
+ * autoDeletionDate) sort before all others in ascending order, and the
+ * descending order is the exact reverse. sort_field is creationDate |
+ * roomName | autoDeletionDate. Filters: name_filter (literal,
+ * ASCII-case-insensitive substring of roomName; empty: none) and
+ * status_filter (empty: any). With has_cursor, only rooms strictly after
+ * the cursor (cursor value, cursor_id) in that order: the value is
+ * cursor_num (creationDate, autoDeletionDate) or cursor_str (roomName), or
+ * none at all when !cursor_has_value. At most `limit` rooms; `more` tells
+ * whether further rooms follow. */
+#define IPC_ROOM_LIST_FIELDS(F)                                                \
+    F(STR, name_filter)                                                        \
+    F(STR, status_filter)                                                      \
+    F(STR, sort_field)                                                         \
+    F(BOOL, sort_desc)                                                         \
+    F(U32, limit)                                                              \
+    F(BOOL, has_cursor)                                                        \
+    F(BOOL, cursor_has_value)                                                  \
+    F(STR, cursor_str)                                                         \
+    F(F64, cursor_num)                                                         \
+    F(STR, cursor_id)
+#define IPC_ROOM_LIST_REPLY_FIELDS(F)                                          \
+    F(I32, err)                                                                \
+    F(ROOMS, rooms)                                                            \
+    F(BOOL, more)
+
 /* XX(id, NAME, name, direction, FIELDS) */
 #define IPC_MSG_MAP(XX)                                                        \
     XX(1, READY, ready, IPC_WK2GW, IPC_READY_FIELDS)                           \
@@ -57,12 +146,36 @@ typedef enum {
     XX(100, APIKEY_ENSURE, apikey_ensure, IPC_GW2WK,                           \
        IPC_APIKEY_ENSURE_FIELDS)                                               \
     XX(101, APIKEY_ENSURE_REPLY, apikey_ensure_reply, IPC_WK2GW,               \
-       IPC_APIKEY_ENSURE_REPLY_FIELDS)
+       IPC_APIKEY_ENSURE_REPLY_FIELDS)                                         \
+    XX(102, ROOM_CREATE, room_create, IPC_GW2WK, IPC_ROOM_CREATE_FIELDS)       \
+    XX(103, ROOM_REPLY, room_reply, IPC_WK2GW, IPC_ROOM_REPLY_FIELDS)          \
+    XX(104, ROOM_GET, room_get, IPC_GW2WK, IPC_ROOM_GET_FIELDS)                \
+    XX(105, ROOM_UPDATE_CONFIG, room_update_config, IPC_GW2WK,                 \
+       IPC_ROOM_UPDATE_CONFIG_FIELDS)                                          \
+    XX(106, ROOM_SET_STATUS, room_set_status, IPC_GW2WK,                       \
+       IPC_ROOM_SET_STATUS_FIELDS)                                             \
+    XX(107, ROOM_DELETE, room_delete, IPC_GW2WK, IPC_ROOM_DELETE_FIELDS)       \
+    XX(108, ROOM_LIST, room_list, IPC_GW2WK, IPC_ROOM_LIST_FIELDS)             \
+    XX(109, ROOM_LIST_REPLY, room_list_reply, IPC_WK2GW,                       \
+       IPC_ROOM_LIST_REPLY_FIELDS)
 
 /* XX(REQUEST, request, REPLY, reply) */
 #define IPC_RPC_MAP(XX)                                                        \
     XX(PING, ping, PONG, pong)                                                 \
-    XX(APIKEY_ENSURE, apikey_ensure, APIKEY_ENSURE_REPLY, apikey_ensure_reply)
+    XX(APIKEY_ENSURE, apikey_ensure, APIKEY_ENSURE_REPLY, apikey_ensure_reply) \
+    XX(ROOM_CREATE, room_create, ROOM_REPLY, room_reply)                       \
+    XX(ROOM_GET, room_get, ROOM_REPLY, room_reply)                             \
+    XX(ROOM_UPDATE_CONFIG, room_update_config, ROOM_REPLY, room_reply)         \
+    XX(ROOM_SET_STATUS, room_set_status, ROOM_REPLY, room_reply)               \
+    XX(ROOM_DELETE, room_delete, ROOM_REPLY, room_reply)                       \
+    XX(ROOM_LIST, room_list, ROOM_LIST_REPLY, room_list_reply)
+
+/* Every reply type once: XX(REPLY, reply). */
+#define IPC_REPLY_MAP(XX)                                                      \
+    XX(PONG, pong)                                                             \
+    XX(APIKEY_ENSURE_REPLY, apikey_ensure_reply)                               \
+    XX(ROOM_REPLY, room_reply)                                                 \
+    XX(ROOM_LIST_REPLY, room_list_reply)
 
 typedef enum {
 #define IPC__MSG_ENUM(id, NAME, name, dir, FIELDS) IPC_MSG_##NAME = (id),

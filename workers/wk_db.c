@@ -39,8 +39,7 @@ static const struct {
     const char *name;
 } migrations[WK_DB__KINDS] = {
     [WK_DB_SHARD] = {shard_migrations,
-                     (int)(sizeof(shard_migrations) / sizeof(char *)),
-                     "shard"},
+                     (int)(sizeof(shard_migrations) / sizeof(char *)), "shard"},
     [WK_DB_SYSTEM] = {system_migrations,
                       (int)(sizeof(system_migrations) / sizeof(char *)),
                       "system"},
@@ -125,8 +124,8 @@ static int read_user_version(wk_db_t *db, int *out, char *err, size_t errlen)
  * data directory created with another number of shards holds its rooms in
  * other files than hash mod nshards says, so opening it would silently lose
  * data. */
-static int check_meta(wk_db_t *db, uint32_t shard, uint32_t nshards,
-                      char *err, size_t errlen)
+static int check_meta(wk_db_t *db, uint32_t shard, uint32_t nshards, char *err,
+                      size_t errlen)
 {
     static const char *const keys[2] = {"shard", "nshards"};
     const uint32_t want[2] = {shard, nshards};
@@ -231,8 +230,8 @@ static int prepare_all(wk_db_t *db, char *err, size_t errlen)
     return 0;
 }
 
-int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
-               uint32_t shard, uint32_t nshards, char *err, size_t errlen)
+int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path, uint32_t shard,
+               uint32_t nshards, char *err, size_t errlen)
 {
     OV_ASSERT(kind == WK_DB_SHARD || kind == WK_DB_SYSTEM);
     memset(db, 0, sizeof(*db));
@@ -262,8 +261,8 @@ int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
 
     /* The locking mode goes first: entering WAL mode while exclusive makes
      * SQLite keep the WAL index in heap memory, with no -shm file. */
-    rc = pragma_expect(db, "PRAGMA locking_mode = EXCLUSIVE", "exclusive",
-                       err, errlen);
+    rc = pragma_expect(db, "PRAGMA locking_mode = EXCLUSIVE", "exclusive", err,
+                       errlen);
     if (rc == 0)
         rc = pragma_expect(db, "PRAGMA journal_mode = WAL", "wal", err, errlen);
     if (rc == 0)
@@ -277,6 +276,13 @@ int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
         rc = migrate(db, shard, nshards, err, errlen);
     if (rc == 0)
         rc = prepare_all(db, err, errlen);
+    if (rc != 0 && (sqlite3_errcode(db->db) & 0xff) == SQLITE_BUSY) {
+        size_t used = strlen(err);
+        if (used < errlen)
+            snprintf(err + used, errlen - used,
+                     " (another process holds it: is a second meetd running "
+                     "on the same data directory?)");
+    }
     if (rc != 0) {
         wk_db_close(db);
         return rc;

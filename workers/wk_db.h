@@ -53,14 +53,14 @@ typedef enum {
 #define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,
     WK_STMT_MAP(WK__STMT_ENUM)
 #undef WK__STMT_ENUM
-    WK_STMT__COUNT
+        WK_STMT__COUNT
 } wk_stmt_id_t;
 
 /** One open database. Caller-allocated; zeroed means closed. */
 typedef struct wk_db_s {
     sqlite3 *db;
     wk_db_kind_t kind;
-    char *path; /* owned */
+    char *path;                          /* owned */
     sqlite3_stmt *stmts[WK_STMT__COUNT]; /* NULL for the other kind's */
 } wk_db_t;
 
@@ -78,8 +78,8 @@ typedef struct wk_db_s {
  *                nshards differ) or has a schema newer than this binary.
  * Every failure is permanent for this file: the caller should not retry.
  */
-int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path,
-               uint32_t shard, uint32_t nshards, char *err, size_t errlen);
+int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path, uint32_t shard,
+               uint32_t nshards, char *err, size_t errlen);
 
 /** Finalizes the statements and closes the connection (rolling back an open
  *  transaction). Safe on a closed or zeroed `db`. */

@@ -48,10 +48,9 @@ static void usage_exit(const char *why) __attribute__((noreturn));
 static void usage_exit(const char *why)
 {
     ov_error("invalid arguments: %s", why);
-    fprintf(stderr,
-            "usage: meetd-worker --shard N --nshards M --data-dir DIR "
-            "[--system] [--log-level debug|info|warn|error] "
-            "[--sandbox seccomp|none]\n");
+    fprintf(stderr, "usage: meetd-worker --shard N --nshards M --data-dir DIR "
+                    "[--system] [--log-level debug|info|warn|error] "
+                    "[--sandbox seccomp|none]\n");
     exit(WK_EXIT_PERMANENT);
 }
 

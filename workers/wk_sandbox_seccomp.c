@@ -25,10 +25,12 @@
  * killed by libseccomp's bad-architecture action.
  *
  * Sanitizer builds: LeakSanitizer checks for leaks at exit by cloning a
- * tracer task that ptraces the process, and the sanitizer runtimes use a few
- * more calls (sigaltstack, prlimit64, sched_yield, readlink, ...). Those are
- * allowed only when the worker is built with AddressSanitizer; fork-like
- * clones (without CLONE_VM) stay denied there too.
+ * tracer task that reads /proc/<pid>/task (with open(), not openat(), on
+ * x86_64) and ptraces the process, and the sanitizer runtimes use a few more
+ * calls (sigaltstack, prlimit64, sched_yield, readlink, ...). Those are
+ * allowed, and the process is made dumpable again, only when the worker is
+ * built with AddressSanitizer; fork-like clones (without CLONE_VM), exec,
+ * sockets and executable memory stay denied there too.
  */
 #include "wk_sandbox.h"
 
@@ -53,6 +55,7 @@
 
 /* Allowed without conditions on their arguments. Names that do not exist on
  * the build architecture are skipped. */
+/* clang-format off */
 static const char *const allowed[] = {
     /* The IPC channel, stderr and SQLite's file I/O on descriptors that
      * were opened before the sandbox. */
@@ -67,11 +70,12 @@ static const char *const allowed[] = {
     "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "time",
     "nanosleep", "clock_nanosleep",
     /* Signals and leaving: abort() masks signals before raising SIGABRT. */
-    "rt_sigreturn", "rt_sigprocmask", "restart_syscall", "exit",
-    "exit_group",
+    "rt_sigreturn", "rt_sigprocmask", "restart_syscall", "exit", "exit_group",
 };
+/* clang-format on */
 
 /* Denied explicitly, whatever the default: the ways out of the process. */
+/* clang-format off */
 static const char *const denied[] = {
     "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
     "sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg",
@@ -88,19 +92,27 @@ static const char *const denied[] = {
     "creat", "unlink", "unlinkat",
 #if !WK_SANITIZER
     /* The sanitizer runtimes need these (see the top of this file). */
-    "open", "openat", "openat2", "access", "faccessat", "faccessat2",
-    "clone", "ptrace", "prctl", "wait4",
+    "open", "openat", "openat2", "access", "faccessat", "faccessat2", "clone",
+    "ptrace", "prctl", "wait4",
 #endif
 };
+/* clang-format on */
 
 #if WK_SANITIZER
 /* What the ASan/UBSan/LSan runtimes need after start-up. */
+/* clang-format off */
 static const char *const sanitizer_allowed[] = {
-    "sigaltstack", "rt_sigaction", "getrlimit", "prlimit64", "sched_yield",
-    "readlink", "readlinkat", "getdents64", "getppid", "prctl", "ptrace",
-    "wait4", "waitid", "mprotect", "sched_getaffinity", "setrlimit",
-    "dup", "dup2", "dup3", "pipe", "pipe2", "openat", "access",
+    "sigaltstack", "rt_sigaction", "getrlimit",
+    "prlimit64",   "sched_yield",  "readlink",
+    "readlinkat",  "getdents64",   "getppid",
+    "prctl",       "ptrace",       "wait4",
+    "waitid",      "sched_getaffinity",
+    "setrlimit",   "dup",          "dup2",
+    "dup3",        "pipe",         "pipe2",
+    "open",        "openat",       "access",
+    "stat",        "lstat",        "getdents",
 };
+/* clang-format on */
 #endif
 
 static int add_names(scmp_filter_ctx ctx, uint32_t action,
@@ -146,13 +158,13 @@ static int allow_conditional(scmp_filter_ctx ctx, pid_t self)
 static int deny_conditional(scmp_filter_ctx ctx, pid_t self)
 {
     const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-    int rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(mmap), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-                                      PROT_EXEC));
+    int rc =
+        seccomp_rule_add(ctx, eperm, SCMP_SYS(mmap), 1,
+                         SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(mprotect), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-                                      PROT_EXEC));
+        rc =
+            seccomp_rule_add(ctx, eperm, SCMP_SYS(mprotect), 1,
+                             SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
     if (rc == 0)
         rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(tgkill), 1,
                               SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
@@ -179,9 +191,9 @@ static int load_filter(uint32_t default_action, uint32_t list_action,
         rc = add_names(ctx, list_action, names, n);
 #if WK_SANITIZER
     if (rc == 0 && list_action == SCMP_ACT_ALLOW)
-        rc = add_names(ctx, SCMP_ACT_ALLOW, sanitizer_allowed,
-                       sizeof(sanitizer_allowed) /
-                           sizeof(sanitizer_allowed[0]));
+        rc =
+            add_names(ctx, SCMP_ACT_ALLOW, sanitizer_allowed,
+                      sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]));
 #endif
     if (rc == 0)
         rc = conditional(ctx, self);
@@ -198,6 +210,13 @@ static int seccomp_enter(void)
      * privileges either. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -errno;
+#if WK_SANITIZER
+    /* Dropping root made the process non-dumpable, which hides /proc/self
+     * from its own uid; LeakSanitizer's exit check reads it and attaches
+     * to the process, so sanitizer builds make it dumpable again. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        return -errno;
+#endif
 
     /* Two filters, because libseccomp refuses a rule whose action equals
      * its filter's default. The kernel runs both and the stricter answer
@@ -206,9 +225,9 @@ static int seccomp_enter(void)
      * It goes first: once the allow-list is loaded, seccomp() itself is
      * denied. */
     pid_t self = getpid();
-    int rc = load_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM), denied,
-                         sizeof(denied) / sizeof(denied[0]), deny_conditional,
-                         self);
+    int rc =
+        load_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM), denied,
+                    sizeof(denied) / sizeof(denied[0]), deny_conditional, self);
     if (rc == 0)
         rc = load_filter(SCMP_ACT_ERRNO(EPERM), SCMP_ACT_ALLOW, allowed,
                          sizeof(allowed) / sizeof(allowed[0]),

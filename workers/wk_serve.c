@@ -76,6 +76,23 @@ static const wk_route_t *route_find(uint32_t type)
     return NULL;
 }
 
+/* Decodes the frame with the decoder of its type, to reject a malformed body
+ * before dispatch, whichever path (handler, error reply) the message then
+ * takes. Handlers decode again into their own struct; that is cheap. */
+static bool frame_valid(const ipc_frame_t *f)
+{
+    switch (f->type) {
+#define WK__VALID(id, NAME, name, dir, FIELDS)                                 \
+    case id: {                                                                 \
+        ipc_##name##_t m;                                                      \
+        return ipc_##name##_decode(f, &m) == 0;                                \
+    }
+        IPC_MSG_MAP(WK__VALID)
+#undef WK__VALID
+    }
+    return false;
+}
+
 static bool is_operation(uint32_t type)
 {
     return type >= 100;
@@ -83,7 +100,10 @@ static bool is_operation(uint32_t type)
 
 /* ---- output ----------------------------------------------------------- */
 
-int wk__write_all(int fd, const char *p, size_t n)
+/* Writes all `n` bytes at `p`, retrying on EINTR, on EAGAIN (fd 3 may be
+ * non-blocking if the gateway made it so) and after partial writes. Returns
+ * 0, or -1 with errno set. */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -112,7 +132,7 @@ int wk_serve_send_ready(wk_ctx_t *ctx)
     m.shard = ctx->shard;
     m.pid = (int64_t)getpid();
     ipc_ready_encode(&out, 0, &m);
-    int rc = wk__write_all(ctx->fd, out.data, out.len);
+    int rc = write_all(ctx->fd, out.data, out.len);
     int saved = errno;
     ov_buf_free(&out);
     errno = saved;
@@ -233,6 +253,11 @@ static int batch_run(wk_ctx_t *ctx, wk_batch_t *b)
                      ipc_msg_name(f->type), f->type);
             return -1;
         }
+        if (!frame_valid(f)) {
+            ov_error("protocol violation: malformed %s (req_id %llu)",
+                     ipc_msg_name(f->type), (unsigned long long)f->req_id);
+            return -1;
+        }
 
         wk_item_t it = {ipc_msg_reply_type(f->type), f->req_id, -1,
                         b->stage.len, 0};
@@ -338,7 +363,7 @@ int wk_serve_run(wk_ctx_t *ctx)
             status = WK_EXIT_PROTOCOL;
             break;
         }
-        if (b.out.len > 0 && wk__write_all(ctx->fd, b.out.data, b.out.len)) {
+        if (b.out.len > 0 && write_all(ctx->fd, b.out.data, b.out.len)) {
             if (errno == EPIPE || errno == ECONNRESET) {
                 ov_info("gateway closed the channel; exiting");
             } else {

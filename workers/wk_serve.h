@@ -62,8 +62,4 @@ int wk_serve_send_ready(wk_ctx_t *ctx);
  *  the caller closes the databases. The reason is logged here. */
 int wk_serve_run(wk_ctx_t *ctx);
 
-/** Writes all `n` bytes at `p` to `fd`, retrying on EINTR, EAGAIN (waiting
- *  with poll) and partial writes. Returns 0, or -1 with errno set. */
-int wk__write_all(int fd, const char *p, size_t n);
-
 #endif

@@ -26,7 +26,8 @@
 #include "ov_util.h"
 #include "test.h"
 
-/* ---- the server thread ---------------------------------------------------- */
+/* ---- the server thread ----------------------------------------------------
+ */
 
 static uv_loop_t loop;
 static uv_async_t async;
@@ -80,13 +81,16 @@ static void echo(gw_req_t *req)
     const char *xt = gw_req_header(req, "x-test");
 
     json_object_set_new(o, "method", json_string(req->method));
-    json_object_set_new(o, "target", json_stringn(req->target.ptr, req->target.len));
+    json_object_set_new(o, "target",
+                        json_stringn(req->target.ptr, req->target.len));
     json_object_set_new(o, "path", json_stringn(req->path.ptr, req->path.len));
-    json_object_set_new(o, "query", json_stringn(req->query.ptr, req->query.len));
+    json_object_set_new(o, "query",
+                        json_stringn(req->query.ptr, req->query.len));
     json_object_set_new(o, "x_test", xt ? json_string(xt) : json_null());
     json_object_set_new(o, "body_len", json_integer((json_int_t)req->body.len));
-    json_object_set_new(o, "body", json_stringn(req->body.len ? req->body.data : "",
-                                                req->body.len));
+    json_object_set_new(
+        o, "body",
+        json_stringn(req->body.len ? req->body.data : "", req->body.len));
     gw_http_send_json(req, 200, o, "X-Echo: 1\r\n");
 }
 
@@ -198,7 +202,8 @@ static void server_stop(void)
     ASSERT_INT_EQ(uv_loop_close(&loop), 0);
 }
 
-/* ---- the client side -------------------------------------------------------- */
+/* ---- the client side --------------------------------------------------------
+ */
 
 typedef struct {
     int fd;
@@ -404,7 +409,8 @@ static void wait_connections(size_t n)
     ASSERT_UINT_EQ(obs_conns, n);
 }
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ----------------------------------------------------------------
+ */
 
 static void test_simple_get(void)
 {
@@ -417,9 +423,10 @@ static void test_simple_get(void)
                 "X-Test:  v1 \r\nOther: o\r\nx-TEST:\tv2\r\n\r\n");
     cli_read_resp(c, &r);
     ASSERT(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
-    ASSERT_STR_EQ(r.body, "{\"method\":\"GET\",\"target\":\"/echo?a=1&b=2\","
-                          "\"path\":\"/echo\",\"query\":\"a=1&b=2\","
-                          "\"x_test\":\"v1, v2\",\"body_len\":0,\"body\":\"\"}");
+    ASSERT_STR_EQ(r.body,
+                  "{\"method\":\"GET\",\"target\":\"/echo?a=1&b=2\","
+                  "\"path\":\"/echo\",\"query\":\"a=1&b=2\","
+                  "\"x_test\":\"v1, v2\",\"body_len\":0,\"body\":\"\"}");
     ASSERT_STR_EQ(find_header(&r, "Content-Type"),
                   "application/json; charset=utf-8");
     snprintf(want, sizeof(want), "%zu", r.body_len);
@@ -436,8 +443,9 @@ static void test_simple_get(void)
     cli_send(c, "GET /error HTTP/1.1\r\nHost: x\r\n\r\n");
     cli_read_resp(c, &r);
     ASSERT(strncmp(r.head, "HTTP/1.1 404 Not Found\r\n", 24) == 0);
-    ASSERT_STR_EQ(r.body, "{\"error\":\"Not Found\",\"message\":\"No such thing\","
-                          "\"details\":{\"id\":\"x\"}}");
+    ASSERT_STR_EQ(r.body,
+                  "{\"error\":\"Not Found\",\"message\":\"No such thing\","
+                  "\"details\":{\"id\":\"x\"}}");
     resp_free(&r);
 
     /* 204 carries no body and no Content-Length. */
@@ -459,7 +467,8 @@ static void test_keep_alive(void)
     ASSERT_INT_EQ(r.status, 200);
     ASSERT_STR_EQ(json_str(r.body, "path"), "/one");
     resp_free(&r);
-    cli_send(c, "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    cli_send(c,
+             "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     cli_read_resp(c, &r);
     ASSERT_INT_EQ(r.status, 200);
     ASSERT_STR_EQ(json_str(r.body, "path"), "/two");
@@ -475,9 +484,10 @@ static void test_pipelining(void)
     resp_t r;
     uint64_t t0 = now_ms();
 
-    cli_send(c, "GET /slow?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                "GET /a?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                "POST /b?n=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    cli_send(c,
+             "GET /slow?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /a?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"
+             "POST /b?n=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
     cli_read_resp(c, &r);
     ASSERT_INT_EQ(r.status, 200);
     ASSERT_STR_EQ(json_str(r.body, "target"), "/slow?n=1");
@@ -523,8 +533,9 @@ static void test_chunked(void)
     client_t *c = cli_open();
     resp_t r;
 
-    cli_send(c, "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "5\r\nhello\r\n");
+    cli_send(
+        c, "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "5\r\nhello\r\n");
     usleep(20000);
     cli_send(c, "6;ext=1\r\n world\r\n0\r\nTrailer-X: y\r\n\r\n");
     cli_read_resp(c, &r);
@@ -556,16 +567,18 @@ static void test_expect_continue(void)
     c = cli_open();
     cli_send(c, "PUT /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                 "Content-Length: 100000\r\n\r\n");
-    expect_error_close(c, 413, "{\"error\":\"Payload Too Large\",\"message\":"
-                               "\"Request body exceeds the size limit\"}");
+    expect_error_close(c, 413,
+                       "{\"error\":\"Payload Too Large\",\"message\":"
+                       "\"Request body exceeds the size limit\"}");
     cli_close(c);
 
     /* Unknown expectation: 417. */
     c = cli_open();
     cli_send(c, "PUT /e HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n"
                 "Content-Length: 5\r\n\r\n12345");
-    expect_error_close(c, 417, "{\"error\":\"Expectation Failed\",\"message\":"
-                               "\"Unsupported expectation\"}");
+    expect_error_close(c, 417,
+                       "{\"error\":\"Expectation Failed\",\"message\":"
+                       "\"Unsupported expectation\"}");
     cli_close(c);
 }
 
@@ -586,8 +599,9 @@ static void test_uri_too_long(void)
     ASSERT_INT_EQ(r.status, 200);
     ASSERT_NULL(find_header(&r, "Connection"));
     resp_free(&r);
-    expect_error_close(c, 414, "{\"error\":\"URI Too Long\",\"message\":"
-                               "\"Request URL exceeds the size limit\"}");
+    expect_error_close(c, 414,
+                       "{\"error\":\"URI Too Long\",\"message\":"
+                       "\"Request URL exceeds the size limit\"}");
     cli_close(c);
 }
 
@@ -632,7 +646,8 @@ static void test_body_too_big(void)
     cli_close(c);
 
     c = cli_open();
-    cli_send(c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    cli_send(
+        c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
     memset(chunk, 'z', sizeof(chunk));
     memcpy(chunk, "2000\r\n", 6);
     memcpy(chunk + 6 + 8192, "\r\n", 2);
@@ -663,7 +678,6 @@ static void test_bad_requests(void)
 
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         client_t *c = cli_open();
-        fprintf(stderr, "bad request %zu\n", i);
         cli_send(c, reqs[i]);
         expect_error_close(c, 400, body);
         cli_close(c);
@@ -734,7 +748,8 @@ static void test_head(void)
     client_t *c = cli_open();
     resp_t r;
 
-    cli_send(c, "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n");
+    cli_send(c, "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: "
+                "x\r\n\r\n");
     ASSERT_INT_EQ(cli_read_resp_ex(c, &r, 1), 0);
     ASSERT_INT_EQ(r.status, 200);
     ASSERT(strtoul(find_header(&r, "Content-Length"), NULL, 10) > 20);
@@ -799,6 +814,59 @@ static void test_client_gone(void)
     ASSERT_UINT_EQ(obs_inflight, 0);
 }
 
+/* Mutated and truncated requests, sent in pieces on connections that the
+ * client drops at once: nothing may crash or leak, and the server keeps
+ * serving. */
+static void test_garbage(void)
+{
+    static const char *const base[] = {
+        "POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "X-Test: t\r\n\r\nhelloGET /slow HTTP/1.1\r\n\r\n",
+        "PUT /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: "
+        "100-continue\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+        "GET /hold HTTP/1.0\r\nConnection: keep-alive\r\n\r\nHEAD / "
+        "HTTP/1.1\r\n\r\n",
+    };
+    unsigned seed = 12345;
+    client_t *c;
+    resp_t r;
+
+    for (int it = 0; it < 300; it++) {
+        char buf[256];
+        size_t n, off = 0;
+
+        snprintf(buf, sizeof(buf), "%s", base[it % 3]);
+        n = strlen(buf);
+        for (int k = 0; k < it % 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[(seed >> 8) % n] = (char)(seed >> 16);
+        }
+        seed = seed * 1103515245u + 12345u;
+        if (it % 5 == 0)
+            n = (seed >> 8) % n;
+        c = cli_open();
+        while (off < n) {
+            size_t k = 1 + (size_t)((seed >> 4) % 40);
+            if (k > n - off)
+                k = n - off;
+            cli_sendn(c, buf + off, k);
+            off += k;
+        }
+        if (it % 10 == 0)
+            usleep(1000);
+        cli_close(c);
+    }
+    wait_connections(0);
+    run_on_loop(observe);
+    ASSERT_UINT_EQ(obs_inflight, 0);
+    c = cli_open();
+    cli_send(c, "GET /alive HTTP/1.1\r\n\r\n");
+    cli_read_resp(c, &r);
+    ASSERT_INT_EQ(r.status, 200);
+    resp_free(&r);
+    cli_close(c);
+}
+
 static void test_connection_limit(void)
 {
     client_t *cs[8];
@@ -816,8 +884,9 @@ static void test_connection_limit(void)
     run_on_loop(observe);
     ASSERT_UINT_EQ(obs_conns, 8);
     extra = cli_open();
-    expect_error_close(extra, 503, "{\"error\":\"Service Unavailable\","
-                                   "\"message\":\"Too many connections\"}");
+    expect_error_close(extra, 503,
+                       "{\"error\":\"Service Unavailable\","
+                       "\"message\":\"Too many connections\"}");
     cli_close(extra);
     /* The served connections still work. */
     cli_send(cs[3], "GET /still HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -890,6 +959,7 @@ int main(void)
     TEST_RUN(test_head);
     TEST_RUN(test_http10);
     TEST_RUN(test_client_gone);
+    TEST_RUN(test_garbage);
     TEST_RUN(test_connection_limit);
     TEST_RUN(test_stop_accepting);
     server_stop();

@@ -190,8 +190,8 @@ static void test_query(void)
 {
     gw_query_t q;
 
-    ASSERT_INT_EQ(gw_query_parse(OV_STR_LIT("a=1&b=%20x&a=2&c&&d=&e=x=y&f+g=h+i"),
-                                 16, &q),
+    ASSERT_INT_EQ(gw_query_parse(
+                      OV_STR_LIT("a=1&b=%20x&a=2&c&&d=&e=x=y&f+g=h+i"), 16, &q),
                   0);
     ASSERT_UINT_EQ(q.n, 7);
     ASSERT_STR_EQ(q.items[0].key, "a");

@@ -27,7 +27,7 @@ static inline void fill_I32(int32_t *v, int k)
 }
 static inline void fill_I64(int64_t *v, int k)
 {
-    *v = (int64_t)-0x123456789abcdefLL * k;
+    *v = -0x123456789abcdefLL - k;
 }
 static inline void fill_BOOL(bool *v, int k)
 {
@@ -92,6 +92,80 @@ static inline bool zero_F64(double v)
 static inline bool zero_STR(ov_str_t v)
 {
     return v.len == 0;
+}
+
+/* Compound types: a room record is filled field by field through its own
+ * X-macro, and lists hold a few distinct items (static storage, like the
+ * sample string). */
+#define IPC_TEST_FILL_REC(type, fname) fill_##type(&v->fname, j++);
+#define IPC_TEST_EQ_REC(type, fname)                                           \
+    if (!eq_##type(a.fname, b.fname))                                          \
+        return false;
+#define IPC_TEST_ZERO_REC(type, fname)                                         \
+    if (!zero_##type(v.fname))                                                 \
+        return false;
+
+static inline void fill_ROOM(ipc_room_t *v, int k)
+{
+    int j = k * 100;
+    IPC_ROOM_FIELDS(IPC_TEST_FILL_REC)
+}
+static inline bool eq_ROOM(ipc_room_t a, ipc_room_t b)
+{
+    IPC_ROOM_FIELDS(IPC_TEST_EQ_REC)
+    return true;
+}
+static inline bool zero_ROOM(ipc_room_t v)
+{
+    IPC_ROOM_FIELDS(IPC_TEST_ZERO_REC)
+    return true;
+}
+
+static inline void fill_ROOMS(ipc_rooms_t *v, int k)
+{
+    static ipc_room_t rooms[3];
+    for (int i = 0; i < 3; i++)
+        fill_ROOM(&rooms[i], k + i + 1);
+    v->items = rooms;
+    v->n = 3;
+}
+static inline bool eq_ROOMS(ipc_rooms_t a, ipc_rooms_t b)
+{
+    if (a.n != b.n)
+        return false;
+    for (uint32_t i = 0; i < a.n; i++) {
+        if (!eq_ROOM(a.items[i], b.items[i]))
+            return false;
+    }
+    return true;
+}
+static inline bool zero_ROOMS(ipc_rooms_t v)
+{
+    return v.n == 0;
+}
+
+static inline void fill_STRS(ipc_strs_t *v, int k)
+{
+    static ov_str_t strs[4];
+    for (int i = 0; i < 4; i++)
+        fill_STR(&strs[i], k + i);
+    strs[3].len = 0; /* an empty item too */
+    v->items = strs;
+    v->n = 4;
+}
+static inline bool eq_STRS(ipc_strs_t a, ipc_strs_t b)
+{
+    if (a.n != b.n)
+        return false;
+    for (uint32_t i = 0; i < a.n; i++) {
+        if (!eq_STR(a.items[i], b.items[i]))
+            return false;
+    }
+    return true;
+}
+static inline bool zero_STRS(ipc_strs_t v)
+{
+    return v.n == 0;
 }
 
 /* ---- reading frames back ---------------------------------------------- */
@@ -196,7 +270,7 @@ static void test_roundtrip_all(void)
 /* ---- error replies ---------------------------------------------------- */
 
 #define IPC_TEST_ZERO(type, fname)                                             \
-    if ((void *)&d.fname != (void *)&d.err && !zero_##type(d.fname))                   \
+    if ((void *)&d.fname != (void *)&d.err && !zero_##type(d.fname))           \
         TEST__FAIL("field %s not zero in an error reply", #fname);
 
 static void test_error_replies(void)
@@ -212,8 +286,7 @@ static void test_error_replies(void)
         ipc_##rep##_t d;                                                       \
         ASSERT_INT_EQ(ipc_##rep##_decode(&f, &d), 0);                          \
         ASSERT_INT_EQ(d.err, OV_ESTORAGE);                                     \
-        IPC_##REP##_FIELDS(IPC_TEST_ZERO)                                      \
-        ipc_frame_free(&f);                                                    \
+        IPC_##REP##_FIELDS(IPC_TEST_ZERO) ipc_frame_free(&f);                  \
         ov_buf_free(&out);                                                     \
     }
     IPC_RPC_MAP(IPC_TEST_ERR)
