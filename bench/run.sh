@@ -76,6 +76,16 @@ URL="http://127.0.0.1:$MEETD_PORT"
 run_wrk "GET /health (all shards)" "$URL" bench/health.lua
 echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
 
+# Rooms: creation (each request commits one room with synchronous=FULL),
+# then GET of random rooms among at least 100,000, then one merged page.
+run_wrk "POST /rooms" "$URL" bench/rooms_create.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
+python3 bench/fill.py "$URL" bench-key "${BENCH_ROOMS:-100000}" "$TMP/ids" | sed 's/^/  data set: /'
+BENCH_IDS="$TMP/ids" run_wrk "GET /rooms/{id}" "$URL" bench/room_get.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
+run_wrk "GET /rooms?maxItems=10" "$URL" bench/rooms_list.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
+
 # Fault scenario: kill -9 one worker in the middle of a run. The gateway
 # must stay up, the other shard keep serving, and the killed shard serve
 # again within a second.

@@ -11,9 +11,22 @@
 #include "ov_err.h"
 #include "ov_log.h"
 
+#define A GW_ROUTE_AUTH
+
 /* Routes of the public API, relative to its mount point. */
-static const gw_route_t *const api_routes = NULL;
-#define API_NROUTES 0
+static const gw_route_t api_routes[] = {
+    {"POST", "/rooms", (void *)gw_route_room_create, A},
+    {"GET", "/rooms", (void *)gw_route_rooms_list, A},
+    {"DELETE", "/rooms", (void *)gw_route_rooms_bulk_delete, A},
+    {"GET", "/rooms/:roomId", (void *)gw_route_room_get, A},
+    {"DELETE", "/rooms/:roomId", (void *)gw_route_room_delete, A},
+    {"GET", "/rooms/:roomId/config", (void *)gw_route_room_get_config, A},
+    {"PUT", "/rooms/:roomId/config", (void *)gw_route_room_update_config, A},
+    {"PUT", "/rooms/:roomId/status", (void *)gw_route_room_set_status, A},
+    {"GET", "/openapi.yaml", (void *)gw_route_openapi, 0},
+};
+
+#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
 static const gw_route_t health_route = {"GET", "/health",
                                         (void *)gw_route_health, 0};
@@ -28,6 +41,11 @@ static void ctx_free(gw_ctx_t *ctx)
         json_decref(ctx->body);
     gw_req_unref(ctx->req);
     free(ctx);
+}
+
+void gw_ctx_release(gw_ctx_t *ctx)
+{
+    ctx_free(ctx);
 }
 
 void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,

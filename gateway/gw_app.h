@@ -44,6 +44,9 @@ typedef void (*gw_handler_fn)(gw_ctx_t *ctx);
 /** The gw_http handler: `data` is the gw_app_t. */
 void gw_app_handle(gw_req_t *req, void *data);
 
+/** Releases `ctx` after the handler answered through gw_http_* itself. */
+void gw_ctx_release(gw_ctx_t *ctx);
+
 /** Answers with JSON `body` (takes ownership) and releases `ctx`.
  *  `extra_headers` as for gw_http_respond. */
 void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
@@ -60,5 +63,14 @@ void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
 
 /* Route handlers, one file per family. */
 void gw_route_health(gw_ctx_t *ctx);
+void gw_route_openapi(gw_ctx_t *ctx);
+void gw_route_room_create(gw_ctx_t *ctx);
+void gw_route_rooms_list(gw_ctx_t *ctx);
+void gw_route_rooms_bulk_delete(gw_ctx_t *ctx);
+void gw_route_room_get(gw_ctx_t *ctx);
+void gw_route_room_get_config(gw_ctx_t *ctx);
+void gw_route_room_update_config(gw_ctx_t *ctx);
+void gw_route_room_set_status(gw_ctx_t *ctx);
+void gw_route_room_delete(gw_ctx_t *ctx);
 
 #endif

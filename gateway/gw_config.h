@@ -29,6 +29,8 @@
        "request's Host header")                                                \
     XX(base_path, STR, "MEET_BASE_PATH", "base-path", "/meet", 0, 0,           \
        "path prefix of the API (also served under /api/v1)")                   \
+    XX(trust_proxy, BOOL, "SERVER_TRUST_PROXY", "trust-proxy", "true", 0, 0,  \
+       "honour X-Forwarded-Proto/X-Forwarded-Host when building URLs")        \
     XX(initial_api_key, STR, "MEET_INITIAL_API_KEY", "initial-api-key", "",    \
        0, 0,                                                                   \
        "API key stored on first start; empty: one is generated and printed")   \

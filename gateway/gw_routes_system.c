@@ -1,4 +1,5 @@
-/* gw_routes_system: GET /health, which pings every shard over IPC.
+/* gw_routes_system: GET /health, which pings every shard over IPC, and
+ * GET /api/v1/openapi.yaml, meetd's API document (embedded at build time).
  *
  * The answer waits for every shard's PONG, but never longer than
  * HEALTH_TIMEOUT_MS: a shard that has not answered by then is reported
@@ -134,4 +135,15 @@ void gw_route_health(gw_ctx_t *ctx)
         if (rc != 0)
             health_pong_cb(rc, NULL, hp);
     }
+}
+
+/* Generated from docs/openapi.yaml by cmake/embed.cmake. */
+extern const unsigned char gw_openapi_yaml[];
+extern const unsigned long gw_openapi_yaml_len;
+
+void gw_route_openapi(gw_ctx_t *ctx)
+{
+    gw_http_respond(ctx->req, 200, "application/yaml; charset=utf-8", NULL,
+                    (const char *)gw_openapi_yaml, gw_openapi_yaml_len);
+    gw_ctx_release(ctx);
 }

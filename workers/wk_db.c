@@ -25,6 +25,38 @@ static const char *const shard_migrations[] = {
     /* 1: the shard's identity, so that a data directory cannot be reopened
      *    with another shard layout. */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+    /* 2: rooms (wk_rooms.c), and the recordings table that room deletion
+     *    consults; the recordings feature adds its columns later. ad_key
+     *    orders auto_deletion_date with "none" as -Infinity (-9e999
+     *    overflows to it), first in ascending order. Each list order has an
+     *    index of its own and one behind a status equality, so that every
+     *    page of ROOM_LIST is a range scan that stops after `limit` rows. */
+    "CREATE TABLE rooms("
+    " room_id TEXT PRIMARY KEY,"
+    " room_name TEXT NOT NULL,"
+    " creation_date INTEGER NOT NULL,"
+    " auto_deletion_date REAL,"
+    " with_meeting TEXT NOT NULL,"
+    " with_recordings TEXT NOT NULL,"
+    " config_json TEXT NOT NULL,"
+    " moderator_secret TEXT NOT NULL,"
+    " speaker_secret TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " meeting_end_action TEXT NOT NULL,"
+    " ad_key REAL NOT NULL"
+    "  GENERATED ALWAYS AS (ifnull(auto_deletion_date, -9e999)) VIRTUAL"
+    ") STRICT;"
+    "CREATE INDEX rooms_by_cd ON rooms(creation_date, room_id);"
+    "CREATE INDEX rooms_by_name ON rooms(room_name, room_id);"
+    "CREATE INDEX rooms_by_ad ON rooms(ad_key, room_id);"
+    "CREATE INDEX rooms_by_status_cd ON rooms(status, creation_date, room_id);"
+    "CREATE INDEX rooms_by_status_name ON rooms(status, room_name, room_id);"
+    "CREATE INDEX rooms_by_status_ad ON rooms(status, ad_key, room_id);"
+    "CREATE TABLE recordings("
+    " recording_id TEXT PRIMARY KEY,"
+    " room_id TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX recordings_by_room ON recordings(room_id);",
 };
 
 static const char *const system_migrations[] = {

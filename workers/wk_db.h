@@ -34,6 +34,77 @@ typedef enum {
     WK_DB__KINDS = 2,
 } wk_db_kind_t;
 
+/* The columns of a room, in the order of IPC_ROOM_FIELDS except that
+ * has_auto_deletion_date is the NULLness of auto_deletion_date; wk_rooms.c
+ * reads them by position. */
+#define WK_ROOM_COLS                                                           \
+    "room_id, room_name, creation_date, auto_deletion_date, with_meeting,"     \
+    " with_recordings, config_json, moderator_secret, speaker_secret, status," \
+    " meeting_end_action"
+
+/* The rooms of a shard (wk_rooms.c). Single-room statements take the room
+ * id as ?1; those that answer a room return WK_ROOM_COLS. */
+#define WK__ROOM_STMTS(XX)                                                     \
+    XX(ROOM_INSERT, WK_DB_SHARD,                                               \
+       "INSERT INTO rooms(" WK_ROOM_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"   \
+       " ?7, ?8, ?9, ?10, ?11) ON CONFLICT(room_id) DO NOTHING")               \
+    XX(ROOM_GET, WK_DB_SHARD,                                                  \
+       "SELECT " WK_ROOM_COLS " FROM rooms WHERE room_id = ?1")                \
+    XX(ROOM_SET_CONFIG, WK_DB_SHARD,                                           \
+       "UPDATE rooms SET config_json = ?2 WHERE room_id = ?1"                  \
+       " RETURNING " WK_ROOM_COLS)                                             \
+    /* BEHAVIOUR.md 6.8: closing a room in a meeting only schedules it. */     \
+    XX(ROOM_SET_STATUS, WK_DB_SHARD,                                           \
+       "UPDATE rooms SET"                                                      \
+       " meeting_end_action = CASE WHEN ?2 = 'closed' AND"                     \
+       " status = 'active_meeting' THEN 'close' ELSE 'none' END,"              \
+       " status = CASE WHEN ?2 = 'closed' AND status = 'active_meeting'"       \
+       " THEN status ELSE ?2 END"                                              \
+       " WHERE room_id = ?1 RETURNING " WK_ROOM_COLS)                          \
+    XX(ROOM_SET_STATE, WK_DB_SHARD,                                            \
+       "UPDATE rooms SET status = ?2, meeting_end_action = ?3"                 \
+       " WHERE room_id = ?1")                                                  \
+    XX(ROOM_DELETE, WK_DB_SHARD, "DELETE FROM rooms WHERE room_id = ?1")       \
+    XX(ROOM_HAS_RECORDINGS, WK_DB_SHARD,                                       \
+       "SELECT EXISTS (SELECT 1 FROM recordings WHERE room_id = ?1)")          \
+    XX(ROOM_DELETE_RECORDINGS, WK_DB_SHARD,                                    \
+       "DELETE FROM recordings WHERE room_id = ?1")                            \
+    WK__ROOM_LIST_STMTS(XX)
+
+/* ROOM_LIST: one statement per sort key, direction, status filter (_S) and
+ * cursor (_C), so that each one walks its index in order and stops after
+ * ?1 rows. Parameters: ?1 limit, ?2 status, ?3 and ?4 the cursor's value and
+ * room id, ?5 the name filter (NULL: none). The name filter is a literal,
+ * ASCII-case-insensitive substring: lower() folds ASCII only, and instr()
+ * over BLOBs compares bytes, with no wildcard or UTF-8 interpretation.
+ * ad_key is auto_deletion_date with -Infinity for "none", so that rooms
+ * without a date sort first in ascending order and last in descending
+ * order, and a cursor on them is an ordinary row value. */
+#define WK__RL_SELECT "SELECT " WK_ROOM_COLS " FROM rooms WHERE "
+#define WK__RL_NAME                                                            \
+    "(?5 IS NULL OR instr(CAST(lower(room_name) AS BLOB),"                     \
+    " CAST(lower(?5) AS BLOB)) > 0)"
+#define WK__RL_ORDER(key, dir)                                                 \
+    " ORDER BY " key " " dir ", room_id " dir " LIMIT ?1"
+#define WK__RL_AFTER(key, op) "(" key ", room_id) " op " (?3, ?4) AND "
+#define WK__RL_ROWS(XX, ID, key, dir, op)                                      \
+    XX(ROOM_LIST_##ID, WK_DB_SHARD,                                            \
+       WK__RL_SELECT WK__RL_NAME WK__RL_ORDER(key, dir))                       \
+    XX(ROOM_LIST_##ID##_C, WK_DB_SHARD,                                        \
+       WK__RL_SELECT WK__RL_AFTER(key, op) WK__RL_NAME WK__RL_ORDER(key, dir)) \
+    XX(ROOM_LIST_##ID##_S, WK_DB_SHARD,                                        \
+       WK__RL_SELECT "status = ?2 AND " WK__RL_NAME WK__RL_ORDER(key, dir))    \
+    XX(ROOM_LIST_##ID##_SC, WK_DB_SHARD,                                       \
+       WK__RL_SELECT "status = ?2 AND " WK__RL_AFTER(key, op)                  \
+           WK__RL_NAME WK__RL_ORDER(key, dir))
+#define WK__ROOM_LIST_STMTS(XX)                                                \
+    WK__RL_ROWS(XX, CD_ASC, "creation_date", "ASC", ">")                       \
+    WK__RL_ROWS(XX, CD_DESC, "creation_date", "DESC", "<")                     \
+    WK__RL_ROWS(XX, NAME_ASC, "room_name", "ASC", ">")                         \
+    WK__RL_ROWS(XX, NAME_DESC, "room_name", "DESC", "<")                       \
+    WK__RL_ROWS(XX, AD_ASC, "ad_key", "ASC", ">")                              \
+    WK__RL_ROWS(XX, AD_DESC, "ad_key", "DESC", "<")
+
 /* Every cached statement: XX(ID, kind, sql). Kind WK_DB__KINDS means the
  * statement is prepared on databases of every kind. */
 #define WK_STMT_MAP(XX)                                                        \
@@ -47,7 +118,8 @@ typedef enum {
     XX(APIKEY_GET, WK_DB_SYSTEM,                                               \
        "SELECT key FROM api_keys ORDER BY creation_date, key LIMIT 1")         \
     XX(APIKEY_INSERT, WK_DB_SYSTEM,                                            \
-       "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")
+       "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")             \
+    WK__ROOM_STMTS(XX)
 
 typedef enum {
 #define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,

@@ -9,6 +9,7 @@
 
 #include "ov_err.h"
 #include "ov_log.h"
+#include "wk_rooms.h"
 #include "wk_system.h"
 
 /* The most read from the channel at once. A bigger read lets more requests
@@ -61,6 +62,12 @@ static const wk_route_t routes[] = {
     {IPC_MSG_PING, WK_DB_SHARD, handle_ping},
     {IPC_MSG_SHUTDOWN, WK_DB_SHARD, handle_shutdown},
     {IPC_MSG_APIKEY_ENSURE, WK_DB_SYSTEM, wk_system_apikey_ensure},
+    {IPC_MSG_ROOM_CREATE, WK_DB_SHARD, wk_room_create},
+    {IPC_MSG_ROOM_GET, WK_DB_SHARD, wk_room_get},
+    {IPC_MSG_ROOM_UPDATE_CONFIG, WK_DB_SHARD, wk_room_update_config},
+    {IPC_MSG_ROOM_SET_STATUS, WK_DB_SHARD, wk_room_set_status},
+    {IPC_MSG_ROOM_DELETE, WK_DB_SHARD, wk_room_delete},
+    {IPC_MSG_ROOM_LIST, WK_DB_SHARD, wk_room_list},
 };
 
 static const wk_route_t *route_find(uint32_t type)

@@ -154,8 +154,10 @@ class Meetd:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=15.0):
-        """SIGTERM, wait; returns the exit code."""
-        if self.proc.poll() is None:
+        """SIGTERM, wait; returns the exit code. If meetd had died on its
+        own, or a sanitizer reported anything, its log goes to stderr."""
+        died = self.proc.poll() is not None
+        if not died:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -163,7 +165,11 @@ class Meetd:
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stdout.close()
+        log = self.read_log() if not self.log.closed else ""
         self.log.close()
+        if died or "Sanitizer" in log or "runtime error" in log:
+            sys.stderr.write("---- meetd log (exit %s) ----\n%s\n"
+                             % (self.proc.returncode, log[-20000:]))
         return self.proc.returncode
 
     def cleanup(self):

@@ -1,0 +1,268 @@
+/* gw_room_json: see gw_room_json.h. */
+#include "gw_room_json.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "ov_mem.h"
+
+static json_t *jstr(ov_str_t s)
+{
+    json_t *j = json_stringn(s.ptr ? s.ptr : "", s.len);
+    /* Workers store what the gateway validated as UTF-8; anything else
+     * means a damaged store, and an empty string keeps the reply valid. */
+    return j ? j : json_string("");
+}
+
+static json_t *jnum(double v)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+json_t *gw_room_config_json(const ipc_room_t *room)
+{
+    json_error_t e;
+    json_t *c = json_loadb(room->config_json.ptr, room->config_json.len, 0, &e);
+    return c && json_is_object(c) ? c : (json_decref(c), json_object());
+}
+
+static json_t *room_url(const char *base_url, ov_str_t id, ov_str_t secret)
+{
+    ov_buf_t b = OV_BUF_INIT;
+    ov_buf_appends(&b, base_url);
+    ov_buf_appends(&b, "/room/");
+    ov_buf_append(&b, id.ptr, id.len);
+    ov_buf_appends(&b, "?secret=");
+    ov_buf_append(&b, secret.ptr, secret.len);
+    json_t *j = json_stringn(b.data, b.len);
+    ov_buf_free(&b);
+    return j ? j : json_string("");
+}
+
+json_t *gw_room_to_json(const ipc_room_t *r, const char *base_url)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "roomId", jstr(r->room_id));
+    json_object_set_new(o, "roomName", jstr(r->room_name));
+    json_object_set_new(o, "creationDate", json_integer(r->creation_date));
+    if (r->has_auto_deletion_date)
+        json_object_set_new(o, "autoDeletionDate", jnum(r->auto_deletion_date));
+    json_t *pol = json_object();
+    json_object_set_new(pol, "withMeeting", jstr(r->with_meeting));
+    json_object_set_new(pol, "withRecordings", jstr(r->with_recordings));
+    json_object_set_new(o, "autoDeletionPolicy", pol);
+    json_object_set_new(o, "config", gw_room_config_json(r));
+    json_object_set_new(o, "moderatorUrl",
+                        room_url(base_url, r->room_id, r->moderator_secret));
+    json_object_set_new(o, "speakerUrl",
+                        room_url(base_url, r->room_id, r->speaker_secret));
+    json_object_set_new(o, "status", jstr(r->status));
+    json_object_set_new(o, "meetingEndAction", jstr(r->meeting_end_action));
+    return o;
+}
+
+/* Projects `obj` on the selectors that apply at this depth: a selector
+ * equal to a key takes the whole value; one that starts with "key." goes
+ * down into it. */
+static json_t *project(const json_t *obj, const char *const *sel,
+                       const size_t *sel_len, size_t n)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        size_t kl = strlen(key);
+        int whole = 0;
+        size_t nsub = 0;
+        const char **sub = ov_xcalloc(n ? n : 1, sizeof(char *));
+        size_t *sub_len = ov_xcalloc(n ? n : 1, sizeof(size_t));
+        for (size_t i = 0; i < n; i++) {
+            if (sel_len[i] == kl && memcmp(sel[i], key, kl) == 0) {
+                whole = 1;
+            } else if (sel_len[i] > kl + 1 && memcmp(sel[i], key, kl) == 0 &&
+                       sel[i][kl] == '.') {
+                sub[nsub] = sel[i] + kl + 1;
+                sub_len[nsub] = sel_len[i] - kl - 1;
+                nsub++;
+            }
+        }
+        if (whole) {
+            json_object_set(out, key, val);
+        } else if (nsub > 0 && json_is_object(val)) {
+            json_t *inner = project(val, sub, sub_len, nsub);
+            if (json_object_size(inner) > 0)
+                json_object_set_new(out, key, inner);
+            else
+                json_decref(inner);
+        }
+        free(sub);
+        free(sub_len);
+    }
+    return out;
+}
+
+json_t *gw_json_project(const json_t *obj, char *const *fields, size_t n)
+{
+    size_t *lens = ov_xcalloc(n ? n : 1, sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(fields[i]);
+    json_t *out = project(obj, (const char *const *)fields, lens, n);
+    free(lens);
+    return out;
+}
+
+/* ---- cursor ----------------------------------------------------------- */
+
+static char *b64url_encode(const char *p, size_t n)
+{
+    char *out = ov_xmalloc(4 * ((n + 2) / 3) + 1);
+    int len = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p,
+                              (int)n);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = '\0';
+    for (int i = 0; i < len; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    return out;
+}
+
+/* Returns new decoded bytes (NUL-terminated) or NULL if `s` is not
+ * unpadded base64url. */
+static char *b64url_decode(const char *s, size_t *outlen)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 4096 || n % 4 == 1)
+        return NULL;
+    size_t padded = (n + 3) / 4 * 4;
+    char *in = ov_xmalloc(padded + 1);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9'))) {
+            free(in);
+            return NULL;
+        }
+        in[i] = c;
+    }
+    for (size_t i = n; i < padded; i++)
+        in[i] = '=';
+    in[padded] = '\0';
+    unsigned char *out = ov_xmalloc(padded / 4 * 3 + 1);
+    int len = EVP_DecodeBlock(out, (unsigned char *)in, (int)padded);
+    free(in);
+    if (len < 0) {
+        free(out);
+        return NULL;
+    }
+    len -= (int)(padded - n); /* EVP_DecodeBlock counts the padding */
+    out[len] = '\0';
+    *outlen = (size_t)len;
+    return (char *)out;
+}
+
+char *gw_cursor_encode(const ipc_room_t *r, const char *sort_field, bool desc)
+{
+    json_t *v;
+    if (strcmp(sort_field, "roomName") == 0)
+        v = jstr(r->room_name);
+    else if (strcmp(sort_field, "autoDeletionDate") == 0)
+        v = r->has_auto_deletion_date ? json_real(r->auto_deletion_date)
+                                      : json_null();
+    else
+        v = json_real((double)r->creation_date);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:s%}", "f", sort_field, "o",
+                          desc ? "desc" : "asc", "v", v, "id",
+                          r->room_id.ptr ? r->room_id.ptr : "",
+                          r->room_id.len);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *tok = b64url_encode(text, strlen(text));
+    free(text);
+    return tok;
+}
+
+int gw_cursor_decode(const char *token, const char *sort_field, bool desc,
+                     gw_cursor_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    size_t len;
+    char *raw = b64url_decode(token, &len);
+    if (!raw)
+        return -1;
+    json_error_t e;
+    json_t *o = json_loadb(raw, len, 0, &e);
+    free(raw);
+    const char *f = NULL, *ord = NULL, *id = NULL;
+    json_t *v = NULL;
+    int rc = -1;
+    if (!o || json_unpack(o, "{s:s, s:s, s:o, s:s}", "f", &f, "o", &ord, "v",
+                          &v, "id", &id) != 0)
+        goto done;
+    if (strcmp(f, sort_field) != 0 || strcmp(ord, desc ? "desc" : "asc") != 0)
+        goto done;
+    if (strcmp(sort_field, "roomName") == 0) {
+        if (!json_is_string(v))
+            goto done;
+        out->has_value = true;
+        out->str = ov_xstrdup(json_string_value(v));
+    } else if (json_is_number(v)) {
+        out->has_value = true;
+        out->num = json_number_value(v);
+    } else if (!(json_is_null(v) && strcmp(sort_field, "autoDeletionDate") == 0)) {
+        goto done;
+    }
+    out->id = ov_xstrdup(id);
+    rc = 0;
+done:
+    json_decref(o);
+    if (rc != 0)
+        gw_cursor_free(out);
+    return rc;
+}
+
+void gw_cursor_free(gw_cursor_t *c)
+{
+    free(c->str);
+    free(c->id);
+    memset(c, 0, sizeof(*c));
+}
+
+static int str_cmp(ov_str_t a, ov_str_t b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+int gw_room_cmp(const ipc_room_t *a, const ipc_room_t *b,
+                const char *sort_field)
+{
+    int c = 0;
+    if (strcmp(sort_field, "roomName") == 0) {
+        c = str_cmp(a->room_name, b->room_name);
+    } else if (strcmp(sort_field, "autoDeletionDate") == 0) {
+        if (a->has_auto_deletion_date != b->has_auto_deletion_date)
+            c = a->has_auto_deletion_date ? 1 : -1;
+        else if (a->has_auto_deletion_date)
+            c = (a->auto_deletion_date > b->auto_deletion_date) -
+                (a->auto_deletion_date < b->auto_deletion_date);
+    } else {
+        c = (a->creation_date > b->creation_date) -
+            (a->creation_date < b->creation_date);
+    }
+    return c ? c : str_cmp(a->room_id, b->room_id);
+}
