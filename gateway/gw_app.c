@@ -55,6 +55,14 @@ void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
     ctx_free(ctx);
 }
 
+void gw_ctx_send_json_text(gw_ctx_t *ctx, int status, const char *body,
+                           size_t len, const char *extra_headers)
+{
+    gw_http_respond(ctx->req, status, "application/json; charset=utf-8",
+                    extra_headers, body, len);
+    ctx_free(ctx);
+}
+
 void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message)
 {
     gw_http_send_err(ctx->req, err, message);

@@ -52,6 +52,10 @@ void gw_ctx_release(gw_ctx_t *ctx);
 void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
                       const char *extra_headers);
 
+/** Answers with `len` bytes of JSON text (copied) and releases `ctx`. */
+void gw_ctx_send_json_text(gw_ctx_t *ctx, int status, const char *body,
+                           size_t len, const char *extra_headers);
+
 /** Answers with the error of an ov_err code (message NULL: the table's)
  *  and releases `ctx`. */
 void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "gw_json.h"
 #include "ov_mem.h"
 
 static json_t *jstr(ov_str_t s)
@@ -62,6 +63,56 @@ json_t *gw_room_to_json(const ipc_room_t *r, const char *base_url)
     json_object_set_new(o, "status", jstr(r->status));
     json_object_set_new(o, "meetingEndAction", jstr(r->meeting_end_action));
     return o;
+}
+
+static void put_url(ov_buf_t *out, const char *base, size_t blen, ov_str_t id,
+                    ov_str_t secret)
+{
+    /* The pieces are plain ASCII except the base URL, which gw_url built
+     * from validated characters; escaping the whole keeps it exact. */
+    ov_buf_t u = OV_BUF_INIT;
+    ov_buf_append(&u, base, blen);
+    ov_buf_appends(&u, "/room/");
+    ov_buf_append(&u, id.ptr, id.len);
+    ov_buf_appends(&u, "?secret=");
+    ov_buf_append(&u, secret.ptr, secret.len);
+    gw_json_put_str(out, u.data, u.len);
+    ov_buf_free(&u);
+}
+
+void gw_room_append_json(ov_buf_t *out, const ipc_room_t *r,
+                         const char *base, size_t blen)
+{
+    ov_buf_reserve(out, 512 + r->config_json.len);
+    ov_buf_appends(out, "{\"roomId\":");
+    gw_json_put_str(out, r->room_id.ptr, r->room_id.len);
+    ov_buf_appends(out, ",\"roomName\":");
+    gw_json_put_str(out, r->room_name.ptr, r->room_name.len);
+    ov_buf_printf(out, ",\"creationDate\":%lld", (long long)r->creation_date);
+    if (r->has_auto_deletion_date) {
+        ov_buf_appends(out, ",\"autoDeletionDate\":");
+        gw_json_put_num(out, r->auto_deletion_date);
+    }
+    ov_buf_appends(out, ",\"autoDeletionPolicy\":{\"withMeeting\":");
+    gw_json_put_str(out, r->with_meeting.ptr, r->with_meeting.len);
+    ov_buf_appends(out, ",\"withRecordings\":");
+    gw_json_put_str(out, r->with_recordings.ptr, r->with_recordings.len);
+    ov_buf_appends(out, "},\"config\":");
+    /* The worker stores the config as compact JSON of an object (it
+     * checks), so it is spliced in without a parse. */
+    if (r->config_json.len > 0)
+        ov_buf_append(out, r->config_json.ptr, r->config_json.len);
+    else
+        ov_buf_appends(out, "{}");
+    ov_buf_appends(out, ",\"moderatorUrl\":");
+    put_url(out, base, blen, r->room_id, r->moderator_secret);
+    ov_buf_appends(out, ",\"speakerUrl\":");
+    put_url(out, base, blen, r->room_id, r->speaker_secret);
+    ov_buf_appends(out, ",\"status\":");
+    gw_json_put_str(out, r->status.ptr, r->status.len);
+    ov_buf_appends(out, ",\"meetingEndAction\":");
+    gw_json_put_str(out, r->meeting_end_action.ptr, r->meeting_end_action.len);
+    ov_buf_append(out, "}", 1);
 }
 
 /* Projects `obj` on the selectors that apply at this depth: a selector

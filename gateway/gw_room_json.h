@@ -9,12 +9,18 @@
 #include <stdbool.h>
 
 #include "ipc.h"
+#include "ov_mem.h"
 
 /** Returns a new JSON object for `room` in the reference's key order
  *  (roomId, roomName, creationDate, autoDeletionDate?, autoDeletionPolicy,
  *  config, moderatorUrl, speakerUrl, status, meetingEndAction); URLs are
  *  `base_url` + "/room/<id>?secret=<s>". */
 json_t *gw_room_to_json(const ipc_room_t *room, const char *base_url);
+
+/** Appends the JSON text of gw_room_to_json(room, base_url) to `out`,
+ *  written directly (the stored config is spliced in as it is). */
+void gw_room_append_json(ov_buf_t *out, const ipc_room_t *room,
+                         const char *base_url, size_t base_len);
 
 /** Returns the config object of `room` (new reference). */
 json_t *gw_room_config_json(const ipc_room_t *room);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gw_app.h"
+#include "gw_json.h"
 #include "gw_room_json.h"
 #include "gw_url.h"
 #include "gw_valid.h"
@@ -92,6 +93,16 @@ static json_t *room_json(const gw_ctx_t *ctx, const ipc_room_t *room)
     return j;
 }
 
+/* Appends the room's JSON for ctx's request to `out`, written directly. */
+static void append_room(const gw_ctx_t *ctx, ov_buf_t *out,
+                        const ipc_room_t *room)
+{
+    ov_buf_t base = OV_BUF_INIT;
+    gw_url_base(ctx->app->cfg, ctx->req, &base);
+    gw_room_append_json(out, room, base.data ? base.data : "", base.len);
+    ov_buf_free(&base);
+}
+
 /* Validates the {roomId} path parameter under `field`. Returns the new
  * sanitised id, or NULL after answering 422. */
 static char *path_room_id(gw_ctx_t *ctx, const char *field)
@@ -168,15 +179,17 @@ static void create_reply_cb(int err, const ipc_room_reply_t *reply, void *data)
         fail_op(ctx, err, "creating room");
         return;
     }
-    json_t *body = room_json(ctx, &reply->room);
+    ov_buf_t body = OV_BUF_INIT;
+    append_room(ctx, &body, &reply->room);
     char *base = base_url(ctx);
     ov_buf_t hdr = OV_BUF_INIT;
     ov_buf_printf(&hdr, "Location: %s/api/v1/rooms/%.*s\r\n", base,
                   (int)reply->room.room_id.len, reply->room.room_id.ptr);
     free(base);
     room_op_free(ctx);
-    gw_ctx_send_json(ctx, 201, body, hdr.data);
+    gw_ctx_send_json_text(ctx, 201, body.data, body.len, hdr.data);
     ov_buf_free(&hdr);
+    ov_buf_free(&body);
 }
 
 static void create_send(gw_ctx_t *ctx)
@@ -243,14 +256,19 @@ static void get_reply_cb(int err, const ipc_room_reply_t *reply, void *data)
         fail_op(ctx, err, "getting room '%s'");
         return;
     }
-    json_t *body = room_json(ctx, &reply->room);
     if (op->has_fields) {
-        json_t *p = gw_json_project(body, op->fields, op->nfields);
-        json_decref(body);
-        body = p;
+        json_t *full = room_json(ctx, &reply->room);
+        json_t *p = gw_json_project(full, op->fields, op->nfields);
+        json_decref(full);
+        room_op_free(ctx);
+        gw_ctx_send_json(ctx, 200, p, NULL);
+        return;
     }
+    ov_buf_t body = OV_BUF_INIT;
+    append_room(ctx, &body, &reply->room);
     room_op_free(ctx);
-    gw_ctx_send_json(ctx, 200, body, NULL);
+    gw_ctx_send_json_text(ctx, 200, body.data, body.len, NULL);
+    ov_buf_free(&body);
 }
 
 void gw_route_room_get(gw_ctx_t *ctx)
@@ -603,122 +621,130 @@ void gw_route_rooms_bulk_delete(gw_ctx_t *ctx)
     }
 }
 
-/* ---- GET /rooms ------------------------------------------------------- */
+/* ---- GET /rooms ------------------------------------------------------ */
+
+/* One room of a shard's page: its JSON text, written as the page arrives
+ * (the frame's views are gone after the callback), and the sort key the
+ * merge and the next cursor need. */
+typedef struct {
+    ipc_room_t key; /* room_id, room_name and the dates; strings owned */
+    char *json;     /* owned */
+    size_t json_len;
+} list_item_t;
 
 typedef struct {
     gw_ctx_t *ctx;
     gw_room_list_in_t in;
-    uint32_t nshards;
     uint32_t waiting;
     int err;
     int more;
-    json_t *rooms_json;    /* the page, built on merge */
-    ipc_room_t *rooms;     /* copies of the shard pages (views into frames
-                              are gone after each callback) */
-    char **owned;          /* strings backing `rooms` */
-    size_t nrooms, cap, nowned, owned_cap;
+    ov_buf_t base; /* base URL of this request */
+    list_item_t *items;
+    size_t n, cap;
 } list_op_t;
 
-typedef struct {
-    list_op_t *op;
-    uint32_t shard;
-} list_part_t;
-
-static ov_str_t keep(list_op_t *op, ov_str_t s)
-{
-    if (op->nowned == op->owned_cap) {
-        op->owned_cap = op->owned_cap ? op->owned_cap * 2 : 64;
-        op->owned = ov_xrealloc(op->owned, op->owned_cap * sizeof(char *));
-    }
-    char *c = ov_xstrndup(s.ptr ? s.ptr : "", s.len);
-    op->owned[op->nowned++] = c;
-    return (ov_str_t){c, s.len};
-}
-
-static int room_qsort_cmp(const void *a, const void *b, void *arg)
+static int item_cmp(const void *a, const void *b, void *arg)
 {
     const gw_room_list_in_t *in = arg;
-    int c = gw_room_cmp(a, b, in->sort_field);
+    int c = gw_room_cmp(&((const list_item_t *)a)->key,
+                        &((const list_item_t *)b)->key, in->sort_field);
     return in->sort_desc ? -c : c;
+}
+
+static void list_op_free(list_op_t *op)
+{
+    for (size_t i = 0; i < op->n; i++) {
+        free((char *)op->items[i].key.room_id.ptr);
+        free((char *)op->items[i].key.room_name.ptr);
+        free(op->items[i].json);
+    }
+    free(op->items);
+    ov_buf_free(&op->base);
+    gw_room_list_in_free(&op->in);
+    free(op);
 }
 
 static void list_finish(list_op_t *op)
 {
     gw_ctx_t *ctx = op->ctx;
     if (op->err != 0) {
-        send_shard_err(ctx, op->err, "", "getting rooms");
-    } else {
-        if (op->nrooms > 1)
-            qsort_r(op->rooms, op->nrooms, sizeof(ipc_room_t), room_qsort_cmp,
-                    &op->in);
-        size_t take = op->nrooms < op->in.max_items ? op->nrooms
-                                                    : op->in.max_items;
-        int truncated = op->more || op->nrooms > take;
-        char *base = base_url(ctx);
-        json_t *rooms = json_array();
-        for (size_t i = 0; i < take; i++) {
-            json_t *r = gw_room_to_json(&op->rooms[i], base);
-            if (op->in.fields) {
-                json_t *p = gw_json_project(r, op->in.fields, op->in.nfields);
-                json_decref(r);
-                r = p;
-            }
-            json_array_append_new(rooms, r);
-        }
-        free(base);
-        json_t *pag = json_pack("{s:b}", "isTruncated", truncated);
-        if (truncated && take > 0) {
-            char *tok = gw_cursor_encode(&op->rooms[take - 1],
-                                         op->in.sort_field, op->in.sort_desc);
-            json_object_set_new(pag, "nextPageToken", json_string(tok));
-            free(tok);
-        } else if (truncated && op->in.next_page_token) {
-            json_object_set_new(pag, "nextPageToken",
-                                json_string(op->in.next_page_token));
-        }
-        json_object_set_new(pag, "maxItems", json_integer(op->in.max_items));
-        gw_ctx_send_json(ctx, 200,
-                         json_pack("{s:o, s:o}", "rooms", rooms, "pagination",
-                                   pag),
-                         NULL);
+        int err = op->err;
+        list_op_free(op);
+        send_shard_err(ctx, err, "", "getting rooms");
+        return;
     }
-    for (size_t i = 0; i < op->nowned; i++)
-        free(op->owned[i]);
-    free(op->owned);
-    free(op->rooms);
-    gw_room_list_in_free(&op->in);
-    free(op);
+    if (op->n > 1)
+        qsort_r(op->items, op->n, sizeof(list_item_t), item_cmp, &op->in);
+    size_t take = op->n < op->in.max_items ? op->n : op->in.max_items;
+    int truncated = op->more || op->n > take;
+    ov_buf_t b = OV_BUF_INIT;
+    ov_buf_appends(&b, "{\"rooms\":[");
+    for (size_t i = 0; i < take; i++) {
+        if (i > 0)
+            ov_buf_append(&b, ",", 1);
+        ov_buf_append(&b, op->items[i].json, op->items[i].json_len);
+    }
+    ov_buf_printf(&b, "],\"pagination\":{\"isTruncated\":%s",
+                  truncated ? "true" : "false");
+    char *tok = NULL;
+    if (truncated && take > 0)
+        tok = gw_cursor_encode(&op->items[take - 1].key, op->in.sort_field,
+                               op->in.sort_desc);
+    else if (truncated && op->in.next_page_token)
+        tok = ov_xstrdup(op->in.next_page_token);
+    if (tok) {
+        ov_buf_appends(&b, ",\"nextPageToken\":");
+        gw_json_put_str(&b, tok, strlen(tok));
+        free(tok);
+    }
+    ov_buf_printf(&b, ",\"maxItems\":%u}}", op->in.max_items);
+    list_op_free(op);
+    gw_ctx_send_json_text(ctx, 200, b.data, b.len, NULL);
+    ov_buf_free(&b);
+}
+
+static void list_add(list_op_t *op, const ipc_room_t *r)
+{
+    if (op->n == op->cap) {
+        op->cap = op->cap ? op->cap * 2 : 32;
+        op->items = ov_xrealloc(op->items, op->cap * sizeof(list_item_t));
+    }
+    list_item_t *it = &op->items[op->n++];
+    memset(it, 0, sizeof(*it));
+    it->key.room_id.ptr = ov_xstrndup(r->room_id.ptr, r->room_id.len);
+    it->key.room_id.len = r->room_id.len;
+    it->key.room_name.ptr = ov_xstrndup(r->room_name.ptr, r->room_name.len);
+    it->key.room_name.len = r->room_name.len;
+    it->key.creation_date = r->creation_date;
+    it->key.has_auto_deletion_date = r->has_auto_deletion_date;
+    it->key.auto_deletion_date = r->auto_deletion_date;
+    if (op->in.fields) {
+        json_t *full = gw_room_to_json(r, op->base.data ? op->base.data : "");
+        json_t *p = gw_json_project(full, op->in.fields, op->in.nfields);
+        it->json = json_dumps(p, JSON_COMPACT);
+        it->json_len = strlen(it->json);
+        json_decref(p);
+        json_decref(full);
+    } else {
+        ov_buf_t t = OV_BUF_INIT;
+        gw_room_append_json(&t, r, op->base.data ? op->base.data : "",
+                            op->base.len);
+        it->json = t.data; /* takes the buffer */
+        it->json_len = t.len;
+    }
 }
 
 static void list_reply_cb(int err, const ipc_room_list_reply_t *reply,
                           void *data)
 {
-    list_part_t *part = data;
-    list_op_t *op = part->op;
-    free(part);
+    list_op_t *op = data;
     if (err != 0) {
         if (op->err == 0)
             op->err = err;
     } else {
-        if (reply->more)
-            op->more = 1;
-        for (uint32_t i = 0; i < reply->rooms.n; i++) {
-            if (op->nrooms == op->cap) {
-                op->cap = op->cap ? op->cap * 2 : 64;
-                op->rooms = ov_xrealloc(op->rooms, op->cap * sizeof(ipc_room_t));
-            }
-            ipc_room_t r = reply->rooms.items[i];
-            r.room_id = keep(op, r.room_id);
-            r.room_name = keep(op, r.room_name);
-            r.with_meeting = keep(op, r.with_meeting);
-            r.with_recordings = keep(op, r.with_recordings);
-            r.config_json = keep(op, r.config_json);
-            r.moderator_secret = keep(op, r.moderator_secret);
-            r.speaker_secret = keep(op, r.speaker_secret);
-            r.status = keep(op, r.status);
-            r.meeting_end_action = keep(op, r.meeting_end_action);
-            op->rooms[op->nrooms++] = r;
-        }
+        op->more |= reply->more;
+        for (uint32_t i = 0; i < reply->rooms.n; i++)
+            list_add(op, &reply->rooms.items[i]);
     }
     if (--op->waiting == 0)
         list_finish(op);
@@ -738,8 +764,7 @@ void gw_route_rooms_list(gw_ctx_t *ctx)
     if (op->in.next_page_token &&
         gw_cursor_decode(op->in.next_page_token, op->in.sort_field,
                          op->in.sort_desc, &cur) != 0) {
-        gw_room_list_in_free(&op->in);
-        free(op);
+        list_op_free(op);
         send_simple_invalid(ctx, "nextPageToken",
                             "Invalid nextPageToken: it does not come from a "
                             "previous page with the same sortField and "
@@ -747,8 +772,11 @@ void gw_route_rooms_list(gw_ctx_t *ctx)
         return;
     }
     op->ctx = ctx;
-    op->nshards = gw_pool_size(ctx->app->pool);
-    op->waiting = op->nshards;
+    gw_url_base(ctx->app->cfg, ctx->req, &op->base);
+    uint32_t nshards = gw_pool_size(ctx->app->pool);
+    /* Every reply may arrive synchronously (a shard down), so the count is
+     * set before the first request goes out. */
+    op->waiting = nshards;
     ipc_room_list_t m;
     memset(&m, 0, sizeof(m));
     m.name_filter = ov_str(op->in.room_name ? op->in.room_name : "");
@@ -761,13 +789,10 @@ void gw_route_rooms_list(gw_ctx_t *ctx)
     m.cursor_str = ov_str(cur.str ? cur.str : "");
     m.cursor_num = cur.num;
     m.cursor_id = ov_str(cur.id ? cur.id : "");
-    for (uint32_t s = 0; s < op->nshards; s++) {
-        list_part_t *part = ov_xcalloc(1, sizeof(*part));
-        part->op = op;
-        part->shard = s;
-        int rc = gw_shard_room_list(ctx->app->pool, s, &m, list_reply_cb, part);
+    for (uint32_t s = 0; s < nshards; s++) {
+        int rc = gw_shard_room_list(ctx->app->pool, s, &m, list_reply_cb, op);
         if (rc != 0)
-            list_reply_cb(rc, NULL, part);
+            list_reply_cb(rc, NULL, op);
     }
     gw_cursor_free(&cur);
 }

@@ -66,22 +66,34 @@ void ipc_reader_free(ipc_reader_t *r)
 
 void ipc_reader_feed(ipc_reader_t *r, const char *p, size_t n)
 {
+    /* Cut frames leave a consumed prefix; drop it before growing, so that
+     * the buffer is compacted once per read, not once per frame. */
+    if (r->off > 0) {
+        ov_buf_consume(&r->buf, r->off);
+        r->off = 0;
+    }
     ov_buf_append(&r->buf, p, n);
 }
 
 int ipc_reader_next(ipc_reader_t *r, ipc_frame_t *f)
 {
-    if (r->buf.len < 4)
+    size_t avail = r->buf.len - r->off;
+    if (avail < 4)
         return 0;
+    const char *p = r->buf.data + r->off;
     uint32_t be;
-    memcpy(&be, r->buf.data, 4);
+    memcpy(&be, p, 4);
     uint32_t n = ntohl(be);
     if (n == 0 || n > IPC_MAX_FRAME)
         return -1;
-    if (r->buf.len - 4 < n)
+    if (avail - 4 < n)
         return 0;
-    int rc = ipc_frame_parse(r->buf.data + 4, n, f);
-    ov_buf_consume(&r->buf, 4 + (size_t)n);
+    int rc = ipc_frame_parse(p + 4, n, f);
+    r->off += 4 + (size_t)n;
+    if (r->off == r->buf.len) {
+        ov_buf_reset(&r->buf);
+        r->off = 0;
+    }
     return rc == 0 ? 1 : -1;
 }
 

@@ -94,6 +94,7 @@ void ipc_frame_free(ipc_frame_t *f);
 /** Accumulates bytes read from a stream socket and cuts them into frames. */
 typedef struct {
     ov_buf_t buf;
+    size_t off; /* bytes of `buf` already cut into frames */
 } ipc_reader_t;
 
 void ipc_reader_init(ipc_reader_t *r);

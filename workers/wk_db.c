@@ -19,6 +19,12 @@
 /* Keeps a persistent WAL from staying large after a burst of writes. */
 #define WK_DB_WAL_LIMIT "67108864" /* 64 MiB */
 
+/* Rooms are found by random ids, so every insert dirties a few random index
+ * pages, and each commit writes every dirty page whole into the WAL. Small
+ * pages keep that write volume (and the checkpoint that copies it back)
+ * low; it applies only when a database file is created. */
+#define WK_DB_PAGE_SIZE "4096"
+
 /* Migrations, in order. Entry i takes a database from user_version i to
  * i + 1. Append only: a shipped entry is never edited. */
 static const char *const shard_migrations[] = {
@@ -50,8 +56,6 @@ static const char *const shard_migrations[] = {
     "CREATE INDEX rooms_by_name ON rooms(room_name, room_id);"
     "CREATE INDEX rooms_by_ad ON rooms(ad_key, room_id);"
     "CREATE INDEX rooms_by_status_cd ON rooms(status, creation_date, room_id);"
-    "CREATE INDEX rooms_by_status_name ON rooms(status, room_name, room_id);"
-    "CREATE INDEX rooms_by_status_ad ON rooms(status, ad_key, room_id);"
     "CREATE TABLE recordings("
     " recording_id TEXT PRIMARY KEY,"
     " room_id TEXT NOT NULL"
@@ -293,8 +297,10 @@ int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path, uint32_t shard,
 
     /* The locking mode goes first: entering WAL mode while exclusive makes
      * SQLite keep the WAL index in heap memory, with no -shm file. */
-    rc = pragma_expect(db, "PRAGMA locking_mode = EXCLUSIVE", "exclusive", err,
-                       errlen);
+    rc = exec_sql(db, "PRAGMA page_size = " WK_DB_PAGE_SIZE, err, errlen);
+    if (rc == 0)
+        rc = pragma_expect(db, "PRAGMA locking_mode = EXCLUSIVE", "exclusive",
+                           err, errlen);
     if (rc == 0)
         rc = pragma_expect(db, "PRAGMA journal_mode = WAL", "wal", err, errlen);
     if (rc == 0)
@@ -302,6 +308,7 @@ int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path, uint32_t shard,
                       "PRAGMA synchronous = FULL;"
                       "PRAGMA temp_store = MEMORY;"
                       "PRAGMA foreign_keys = ON;"
+                      "PRAGMA wal_autocheckpoint = 10000;"
                       "PRAGMA journal_size_limit = " WK_DB_WAL_LIMIT,
                       err, errlen);
     if (rc == 0)

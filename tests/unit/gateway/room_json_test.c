@@ -72,6 +72,32 @@ static void test_room_json(void)
     json_decref(j);
 }
 
+/* The direct writer produces exactly what the jansson tree dumps to. */
+static void test_append_json_matches_tree(void)
+{
+    ipc_room_t r = sample_room();
+    const double dates[] = {1735009999000, 1735009999000.5, 0.1};
+    const char *names[] = {"My Room", "quote\" back\\ nl\n tab\t \x01",
+                           "H\xc3\xa9llo \xe4\xbc\x9a"};
+    for (int i = 0; i < 3; i++) {
+        r.room_name = ov_str(names[i]);
+        r.auto_deletion_date = dates[i];
+        r.has_auto_deletion_date = i != 2;
+        json_t *j = gw_room_to_json(&r, "http://h:1/meet");
+        char *expect = json_dumps(j, JSON_COMPACT);
+        ov_buf_t b = OV_BUF_INIT;
+        gw_room_append_json(&b, &r, "http://h:1/meet", 15);
+        ASSERT_STR_EQ(b.data, expect);
+        json_error_t e;
+        json_t *back = json_loads(b.data, 0, &e);
+        ASSERT(json_equal(back, j));
+        json_decref(back);
+        ov_buf_free(&b);
+        free(expect);
+        json_decref(j);
+    }
+}
+
 static void test_cursor(void)
 {
     ipc_room_t r = sample_room();
@@ -176,6 +202,7 @@ static void test_base_url(void)
 int main(void)
 {
     TEST_RUN(test_room_json);
+    TEST_RUN(test_append_json_matches_tree);
     TEST_RUN(test_cursor);
     TEST_RUN(test_order);
     TEST_RUN(test_base_url);
