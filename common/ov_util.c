@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <string.h>
 #include <time.h>
 
 int64_t ov_time_now_ms(void)
@@ -20,11 +21,32 @@ uint64_t ov_time_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Small requests (ids and secrets, a few bytes each, several per request)
+ * are served from a pool filled by one RAND_bytes call: the DRBG call has
+ * a fixed cost that dominated room creation. Served bytes are wiped from
+ * the pool so that they exist only with their consumer. Processes that use
+ * this are freshly executed, never forked, so no two share a pool. */
+#define RAND_POOL 4096
+
+static unsigned char rand_pool[RAND_POOL];
+static size_t rand_avail;
+
 int ov_rand_bytes(void *out, size_t n)
 {
     if (n > 0x7fffffff)
         return -1;
-    return RAND_bytes(out, (int)n) == 1 ? 0 : -1;
+    if (n > RAND_POOL / 4)
+        return RAND_bytes(out, (int)n) == 1 ? 0 : -1;
+    if (rand_avail < n) {
+        if (RAND_bytes(rand_pool, RAND_POOL) != 1)
+            return -1;
+        rand_avail = RAND_POOL;
+    }
+    unsigned char *src = rand_pool + RAND_POOL - rand_avail;
+    memcpy(out, src, n);
+    OPENSSL_cleanse(src, n);
+    rand_avail -= n;
+    return 0;
 }
 
 int ov_rand_hex(char *out, size_t nchars)
