@@ -19,6 +19,12 @@
 /* Keeps a persistent WAL from staying large after a burst of writes. */
 #define WK_DB_WAL_LIMIT "67108864" /* 64 MiB */
 
+/* Page cache per database, in KiB (SQLite's negative cache_size form).
+ * Lookups by random id touch pages all over the file; with SQLite's 2 MiB
+ * default a shard of some 50,000 rooms already reads most pages back from
+ * the OS cache, one pread() each. */
+#define WK_DB_CACHE_KIB "-65536"
+
 /* Rooms are found by random ids, so every insert dirties a few random index
  * pages, and each commit writes every dirty page whole into the WAL. Small
  * pages keep that write volume (and the checkpoint that copies it back)
@@ -309,6 +315,7 @@ int wk_db_open(wk_db_t *db, wk_db_kind_t kind, const char *path, uint32_t shard,
                       "PRAGMA temp_store = MEMORY;"
                       "PRAGMA foreign_keys = ON;"
                       "PRAGMA wal_autocheckpoint = 10000;"
+                      "PRAGMA cache_size = " WK_DB_CACHE_KIB ";"
                       "PRAGMA journal_size_limit = " WK_DB_WAL_LIMIT,
                       err, errlen);
     if (rc == 0)
