@@ -623,13 +623,12 @@ void gw_route_rooms_bulk_delete(gw_ctx_t *ctx)
 
 /* ---- GET /rooms ------------------------------------------------------ */
 
-/* One room of a shard's page: its JSON text, written as the page arrives
- * (the frame's views are gone after the callback), and the sort key the
- * merge and the next cursor need. */
+/* One room of a shard's page, copied out of the reply frame (whose views
+ * die with the callback): every string of the room lives in one block. Only
+ * the rooms that make the merged page are turned into JSON. */
 typedef struct {
-    ipc_room_t key; /* room_id, room_name and the dates; strings owned */
-    char *json;     /* owned */
-    size_t json_len;
+    ipc_room_t room; /* string views into `blob` */
+    char *blob;      /* owned */
 } list_item_t;
 
 typedef struct {
@@ -646,18 +645,15 @@ typedef struct {
 static int item_cmp(const void *a, const void *b, void *arg)
 {
     const gw_room_list_in_t *in = arg;
-    int c = gw_room_cmp(&((const list_item_t *)a)->key,
-                        &((const list_item_t *)b)->key, in->sort_field);
+    int c = gw_room_cmp(&((const list_item_t *)a)->room,
+                        &((const list_item_t *)b)->room, in->sort_field);
     return in->sort_desc ? -c : c;
 }
 
 static void list_op_free(list_op_t *op)
 {
-    for (size_t i = 0; i < op->n; i++) {
-        free((char *)op->items[i].key.room_id.ptr);
-        free((char *)op->items[i].key.room_name.ptr);
-        free(op->items[i].json);
-    }
+    for (size_t i = 0; i < op->n; i++)
+        free(op->items[i].blob);
     free(op->items);
     ov_buf_free(&op->base);
     gw_room_list_in_free(&op->in);
@@ -679,16 +675,27 @@ static void list_finish(list_op_t *op)
     int truncated = op->more || op->n > take;
     ov_buf_t b = OV_BUF_INIT;
     ov_buf_appends(&b, "{\"rooms\":[");
+    const char *base = op->base.data ? op->base.data : "";
     for (size_t i = 0; i < take; i++) {
         if (i > 0)
             ov_buf_append(&b, ",", 1);
-        ov_buf_append(&b, op->items[i].json, op->items[i].json_len);
+        if (op->in.fields) {
+            json_t *full = gw_room_to_json(&op->items[i].room, base);
+            json_t *p = gw_json_project(full, op->in.fields, op->in.nfields);
+            char *text = json_dumps(p, JSON_COMPACT);
+            ov_buf_appends(&b, text);
+            free(text);
+            json_decref(p);
+            json_decref(full);
+        } else {
+            gw_room_append_json(&b, &op->items[i].room, base, op->base.len);
+        }
     }
     ov_buf_printf(&b, "],\"pagination\":{\"isTruncated\":%s",
                   truncated ? "true" : "false");
     char *tok = NULL;
     if (truncated && take > 0)
-        tok = gw_cursor_encode(&op->items[take - 1].key, op->in.sort_field,
+        tok = gw_cursor_encode(&op->items[take - 1].room, op->in.sort_field,
                                op->in.sort_desc);
     else if (truncated && op->in.next_page_token)
         tok = ov_xstrdup(op->in.next_page_token);
@@ -710,27 +717,27 @@ static void list_add(list_op_t *op, const ipc_room_t *r)
         op->items = ov_xrealloc(op->items, op->cap * sizeof(list_item_t));
     }
     list_item_t *it = &op->items[op->n++];
-    memset(it, 0, sizeof(*it));
-    it->key.room_id.ptr = ov_xstrndup(r->room_id.ptr, r->room_id.len);
-    it->key.room_id.len = r->room_id.len;
-    it->key.room_name.ptr = ov_xstrndup(r->room_name.ptr, r->room_name.len);
-    it->key.room_name.len = r->room_name.len;
-    it->key.creation_date = r->creation_date;
-    it->key.has_auto_deletion_date = r->has_auto_deletion_date;
-    it->key.auto_deletion_date = r->auto_deletion_date;
-    if (op->in.fields) {
-        json_t *full = gw_room_to_json(r, op->base.data ? op->base.data : "");
-        json_t *p = gw_json_project(full, op->in.fields, op->in.nfields);
-        it->json = json_dumps(p, JSON_COMPACT);
-        it->json_len = strlen(it->json);
-        json_decref(p);
-        json_decref(full);
-    } else {
-        ov_buf_t t = OV_BUF_INIT;
-        gw_room_append_json(&t, r, op->base.data ? op->base.data : "",
-                            op->base.len);
-        it->json = t.data; /* takes the buffer */
-        it->json_len = t.len;
+    it->room = *r;
+    const ov_str_t *strs[] = {&r->room_id,          &r->room_name,
+                              &r->with_meeting,     &r->with_recordings,
+                              &r->config_json,      &r->moderator_secret,
+                              &r->speaker_secret,   &r->status,
+                              &r->meeting_end_action};
+    ov_str_t *dst[] = {&it->room.room_id,          &it->room.room_name,
+                       &it->room.with_meeting,     &it->room.with_recordings,
+                       &it->room.config_json,      &it->room.moderator_secret,
+                       &it->room.speaker_secret,   &it->room.status,
+                       &it->room.meeting_end_action};
+    size_t total = 0, n = sizeof(strs) / sizeof(strs[0]);
+    for (size_t i = 0; i < n; i++)
+        total += strs[i]->len;
+    it->blob = ov_xmalloc(total);
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strs[i]->len)
+            memcpy(it->blob + off, strs[i]->ptr, strs[i]->len);
+        dst[i]->ptr = it->blob + off;
+        off += strs[i]->len;
     }
 }
 
