@@ -31,6 +31,12 @@ static const gw_route_t api_routes[] = {
 static const gw_route_t health_route = {"GET", "/health",
                                         (void *)gw_route_health, 0};
 
+/* LiveKit's webhook receiver lives at the root, outside the base path, and
+ * authenticates by its own signature, which covers the raw body. */
+static const gw_route_t livekit_route = {"POST", "/livekit/webhook",
+                                         (void *)gw_route_livekit_webhook,
+                                         GW_ROUTE_RAW_BODY};
+
 #define MAX_QUERY_PARAMS 256
 
 static void ctx_free(gw_ctx_t *ctx)
@@ -103,6 +109,22 @@ static int find_api_route(const gw_app_t *app, gw_req_t *req, ov_str_t *rest)
     return strip_prefix(req->path, "/api/v1", 7, rest);
 }
 
+/* The reference answers "Path Not Found" for any unknown path under the
+ * base path that contains /api/ or /internal-api/ (BEHAVIOUR.md §1.2). */
+static int is_under_api_prefix(const gw_app_t *app, ov_str_t path)
+{
+    ov_str_t rest;
+    const char *bp = app->cfg->base_path;
+    /* meetd also serves the API at the root (/api/v1), so the root counts
+     * as a base path here too. */
+    if (!strip_prefix(path, bp, strlen(bp), &rest) &&
+        !strip_prefix(path, "/api/", 5, &rest) &&
+        !strip_prefix(path, "/internal-api/", 14, &rest))
+        return 0;
+    return memmem(path.ptr, path.len, "/api/", 5) != NULL ||
+           memmem(path.ptr, path.len, "/internal-api/", 14) != NULL;
+}
+
 static int is_health_path(const gw_app_t *app, ov_str_t path)
 {
     char alt[1024];
@@ -127,13 +149,49 @@ static int content_type_is_json(const char *ct)
     return len > 5 && strncasecmp(ct + len - 5, "+json", 5) == 0;
 }
 
-/* Parses the body into ctx->body. Bodies of other content types are taken
- * as {} (the reference does not enforce Content-Type). Returns 0 or
- * OV_EBADBODY. */
+static int content_type_is_form(const char *ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    return ct && strncasecmp(ct, form, sizeof(form) - 1) == 0 &&
+           (ct[sizeof(form) - 1] == '\0' || ct[sizeof(form) - 1] == ';' ||
+            ct[sizeof(form) - 1] == ' ');
+}
+
+/* A urlencoded body becomes an object of its string values, as Express's
+ * urlencoded parser gives the reference (the last of repeated keys wins).
+ * Returns NULL for a body that does not decode. */
+static json_t *form_to_json(const ov_buf_t *body)
+{
+    gw_query_t q;
+    if (gw_query_parse((ov_str_t){body->data, body->len}, MAX_QUERY_PARAMS,
+                       &q) != 0)
+        return NULL;
+    json_t *o = json_object();
+    for (size_t i = 0; i < q.n; i++) {
+        json_t *v = json_stringn(q.items[i].value, q.items[i].value_len);
+        if (!v) { /* not UTF-8 */
+            json_decref(o);
+            gw_query_free(&q);
+            return NULL;
+        }
+        json_object_set_new(o, q.items[i].key, v);
+    }
+    gw_query_free(&q);
+    return o;
+}
+
+/* Parses the body into ctx->body: JSON, or urlencoded as the reference
+ * also accepts. Bodies of other content types are taken as {} (the
+ * reference does not enforce Content-Type). Returns 0 or OV_EBADBODY. */
 static int parse_body(gw_ctx_t *ctx)
 {
     gw_req_t *req = ctx->req;
-    if (req->body.len > 0 && content_type_is_json(gw_req_header(req, "content-type"))) {
+    const char *ct = gw_req_header(req, "content-type");
+    if (req->body.len > 0 && content_type_is_form(ct)) {
+        ctx->body = form_to_json(&req->body);
+        return ctx->body ? 0 : OV_EBADBODY;
+    }
+    if (req->body.len > 0 && content_type_is_json(ct)) {
         json_error_t jerr;
         json_t *j = json_loadb(req->body.data, req->body.len, 0, &jerr);
         if (!j)
@@ -153,9 +211,17 @@ void gw_app_handle(gw_req_t *req, void *data)
     ctx->req = req;
     gw_req_ref(req);
 
-    ov_str_t rest;
+    ov_str_t rest, lk = req->path;
+    if (lk.len > 1 && lk.ptr[lk.len - 1] == '/')
+        lk.len--;
     if (is_health_path(app, req->path)) {
         ctx->route = &health_route;
+    } else if (ov_str_ieq(lk, "/livekit/webhook")) {
+        if (strcmp(req->method, "POST") != 0) {
+            gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
+            return;
+        }
+        ctx->route = &livekit_route;
     } else if (find_api_route(app, req, &rest)) {
         int rc = gw_route_find(api_routes, API_NROUTES, req->method, rest,
                                &ctx->route, &ctx->match);
@@ -167,15 +233,22 @@ void gw_app_handle(gw_req_t *req, void *data)
             gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
             return;
         }
-    } else {
+    } else if (is_under_api_prefix(app, req->path)) {
         gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
+        return;
+    } else {
+        /* Outside the API there is nothing to serve. The reference answers
+         * these with its framework's HTML page; meetd stays JSON. */
+        gw_ctx_send_error(ctx, 404, "Not Found", "Path not found", NULL);
         return;
     }
     if (gw_query_parse(req->query, MAX_QUERY_PARAMS, &ctx->query) != 0) {
         gw_ctx_send_err(ctx, OV_EBADREQ, "Malformed query string");
         return;
     }
-    if (parse_body(ctx) != 0) {
+    if (ctx->route->flags & GW_ROUTE_RAW_BODY) {
+        ctx->body = json_object();
+    } else if (parse_body(ctx) != 0) {
         gw_ctx_send_err(ctx, OV_EBADBODY, NULL);
         return;
     }

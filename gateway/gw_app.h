@@ -24,6 +24,8 @@ typedef struct gw_app_s {
     gw_pool_t *pool;        /* borrowed */
     char *api_key;          /* owned; the key the API accepts */
     uv_loop_t *loop;
+    uv_timer_t gc_timer;    /* the scheduled jobs (gw_jobs.c) */
+    unsigned gc_running;    /* shards whose expiry pass is in progress */
 } gw_app_t;
 
 typedef struct gw_ctx_s {
@@ -39,7 +41,8 @@ typedef struct gw_ctx_s {
 typedef void (*gw_handler_fn)(gw_ctx_t *ctx);
 
 /* Route flags. */
-#define GW_ROUTE_AUTH 1u /* requires the API key */
+#define GW_ROUTE_AUTH 1u     /* requires the API key */
+#define GW_ROUTE_RAW_BODY 2u /* the handler reads the raw body itself */
 
 /** The gw_http handler: `data` is the gw_app_t. */
 void gw_app_handle(gw_req_t *req, void *data);
@@ -68,6 +71,7 @@ void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
 /* Route handlers, one file per family. */
 void gw_route_health(gw_ctx_t *ctx);
 void gw_route_openapi(gw_ctx_t *ctx);
+void gw_route_livekit_webhook(gw_ctx_t *ctx);
 void gw_route_room_create(gw_ctx_t *ctx);
 void gw_route_rooms_list(gw_ctx_t *ctx);
 void gw_route_rooms_bulk_delete(gw_ctx_t *ctx);

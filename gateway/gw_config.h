@@ -59,6 +59,9 @@
     XX(shutdown_timeout_ms, INT, "MEET_SHUTDOWN_TIMEOUT_MS",                   \
        "shutdown-timeout-ms", "10000", 0, 600000,                              \
        "on SIGTERM, time allowed for requests in flight to finish")            \
+    XX(gc_interval_ms, INT, "MEET_GC_INTERVAL_MS", "gc-interval-ms", "60000",  \
+       100, 86400000,                                                          \
+       "how often expired rooms are processed (also once at start)")           \
     XX(log_level, STR, "MEET_LOG_LEVEL", "log-level", "info", 0, 0,            \
        "debug, info, warn or error")                                           \
     XX(livekit_url, STR, "LIVEKIT_URL", "livekit-url", "ws://localhost:7880",  \

@@ -18,6 +18,7 @@
 #include "gw_app.h"
 #include "gw_auth.h"
 #include "gw_datadir.h"
+#include "gw_jobs.h"
 #include "gw_version.h"
 #include "ov_err.h"
 #include "ov_log.h"
@@ -37,6 +38,7 @@ typedef struct {
     char generated_key[64];
     int exit_code;
     int shutting_down;
+    int jobs_started;
 } gw_main_t;
 
 static void begin_shutdown(gw_main_t *m, int code);
@@ -85,6 +87,8 @@ static void begin_shutdown(gw_main_t *m, int code)
     m->shutting_down = 1;
     m->exit_code = code;
     ov_info("shutting down");
+    if (m->jobs_started)
+        gw_jobs_stop(&m->app, NULL);
     if (m->http)
         gw_http_server_stop_accepting(m->http);
     m->drain_deadline_ns =
@@ -140,6 +144,8 @@ static void apikey_cb(int err, const ipc_apikey_ensure_reply_t *reply,
         return;
     }
     m->app.api_key = ov_xstrndup(reply->key.ptr, reply->key.len);
+    gw_jobs_start(&m->app);
+    m->jobs_started = 1;
     if (reply->created && m->generated_key[0] &&
         strcmp(m->app.api_key, m->generated_key) == 0) {
         /* Printed once, when it is created; it is kept in the system

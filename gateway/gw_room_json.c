@@ -2,10 +2,10 @@
 #include "gw_room_json.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "gw_json.h"
+#include "gw_jwt.h"
 #include "ov_mem.h"
 
 static json_t *jstr(ov_str_t s)
@@ -168,61 +168,6 @@ json_t *gw_json_project(const json_t *obj, char *const *fields, size_t n)
 
 /* ---- cursor ----------------------------------------------------------- */
 
-static char *b64url_encode(const char *p, size_t n)
-{
-    char *out = ov_xmalloc(4 * ((n + 2) / 3) + 1);
-    int len = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p,
-                              (int)n);
-    while (len > 0 && out[len - 1] == '=')
-        len--;
-    out[len] = '\0';
-    for (int i = 0; i < len; i++) {
-        if (out[i] == '+')
-            out[i] = '-';
-        else if (out[i] == '/')
-            out[i] = '_';
-    }
-    return out;
-}
-
-/* Returns new decoded bytes (NUL-terminated) or NULL if `s` is not
- * unpadded base64url. */
-static char *b64url_decode(const char *s, size_t *outlen)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 4096 || n % 4 == 1)
-        return NULL;
-    size_t padded = (n + 3) / 4 * 4;
-    char *in = ov_xmalloc(padded + 1);
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                   (c >= '0' && c <= '9'))) {
-            free(in);
-            return NULL;
-        }
-        in[i] = c;
-    }
-    for (size_t i = n; i < padded; i++)
-        in[i] = '=';
-    in[padded] = '\0';
-    unsigned char *out = ov_xmalloc(padded / 4 * 3 + 1);
-    int len = EVP_DecodeBlock(out, (unsigned char *)in, (int)padded);
-    free(in);
-    if (len < 0) {
-        free(out);
-        return NULL;
-    }
-    len -= (int)(padded - n); /* EVP_DecodeBlock counts the padding */
-    out[len] = '\0';
-    *outlen = (size_t)len;
-    return (char *)out;
-}
-
 char *gw_cursor_encode(const ipc_room_t *r, const char *sort_field, bool desc)
 {
     json_t *v;
@@ -239,7 +184,7 @@ char *gw_cursor_encode(const ipc_room_t *r, const char *sort_field, bool desc)
                           r->room_id.len);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    char *tok = b64url_encode(text, strlen(text));
+    char *tok = gw_b64url_encode(text, strlen(text));
     free(text);
     return tok;
 }
@@ -248,8 +193,10 @@ int gw_cursor_decode(const char *token, const char *sort_field, bool desc,
                      gw_cursor_t *out)
 {
     memset(out, 0, sizeof(*out));
-    size_t len;
-    char *raw = b64url_decode(token, &len);
+    size_t len, tlen = strlen(token);
+    if (tlen == 0 || tlen > 4096)
+        return -1;
+    char *raw = (char *)gw_b64url_decode(token, tlen, &len);
     if (!raw)
         return -1;
     json_error_t e;

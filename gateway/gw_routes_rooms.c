@@ -110,7 +110,13 @@ static char *path_room_id(gw_ctx_t *ctx, const char *field)
     char *id = NULL;
     json_t *details = NULL;
     const char *raw = gw_route_param(&ctx->match, "roomId");
-    if (gw_valid_room_id(raw ? raw : "", field, &id, &details) != 0) {
+    if (gw_valid_room_id(raw ? raw : "", "roomId", &id, &details) != 0) {
+        /* The messages always name roomId; only the field differs (DELETE
+         * reports it under ""). */
+        size_t i;
+        json_t *d;
+        json_array_foreach(details, i, d)
+            json_object_set_new(d, "field", json_string(field));
         send_invalid(ctx, details);
         return NULL;
     }

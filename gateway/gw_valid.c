@@ -1298,6 +1298,16 @@ int gw_valid_room_list(const gw_query_t *q, gw_room_list_in_t *out,
     gw__qs_string(q, "fields", &fields, d);
     gw__max_items(q, &out->max_items, d);
     gw__qs_string(q, "nextPageToken", &out->next_page_token, d);
+    /* The reference tests the token for truthiness: an empty one is none
+     * (a "%00" is not empty, and fails to decode later). */
+    const gw_query_param_t *tok_param = NULL;
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->items[i].key, "nextPageToken") == 0)
+            tok_param = &q->items[i];
+    if (out->next_page_token && tok_param && tok_param->value_len == 0) {
+        free(out->next_page_token);
+        out->next_page_token = NULL;
+    }
     out->sort_field =
         gw__qs_enum(q, "sortField", &gw__sort_field, "creationDate", d);
     order = gw__qs_enum(q, "sortOrder", &gw__sort_order, "desc", d);

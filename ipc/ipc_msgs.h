@@ -21,7 +21,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 2
+#define IPC_PROTO_VERSION 3
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -137,6 +137,57 @@ typedef enum {
     F(ROOMS, rooms)                                                            \
     F(BOOL, more)
 
+/* MEETING_EVENT: one verified LiveKit webhook about a room's meeting
+ * (LIVEKIT.md §2.1, BEHAVIOUR.md §8.2). kind is IPC_MEET_*; created_at is
+ * the event's createdAt in seconds; event_id is LiveKit's id (an event is
+ * applied once, also across restarts); participant is the identity for
+ * participant events ("" otherwise).
+ *   room_started: status active_meeting (meetingEndAction kept).
+ *   room_finished: the end-of-meeting processing, by meetingEndAction:
+ *     none → open; close → closed and none; delete → recordings and room
+ *     deleted. The participant set is cleared.
+ *   participant_joined / participant_left: the room's participant set.
+ * Events older than the room's last applied meeting start or end are
+ * stale and change nothing. */
+#define IPC_MEETING_EVENT_FIELDS(F)                                            \
+    F(STR, room_id)                                                            \
+    F(U32, kind)                                                               \
+    F(STR, event_id)                                                           \
+    F(I64, created_at)                                                         \
+    F(STR, participant)
+#define IPC_MEET_ROOM_STARTED 1u
+#define IPC_MEET_ROOM_FINISHED 2u
+#define IPC_MEET_PARTICIPANT_JOINED 3u
+#define IPC_MEET_PARTICIPANT_LEFT 4u
+
+/* The reply: outcome IPC_MEETEV_*; has_room tells whether `room` holds the
+ * room after the event (for a deletion: as it was just before). */
+#define IPC_MEETING_EVENT_REPLY_FIELDS(F)                                      \
+    F(I32, err)                                                                \
+    F(U32, outcome)                                                            \
+    F(BOOL, has_room)                                                          \
+    F(ROOM, room)
+#define IPC_MEETEV_APPLIED 0u
+#define IPC_MEETEV_DUPLICATE 1u /* this event_id was applied before */
+#define IPC_MEETEV_NO_ROOM 2u   /* no such room in this shard */
+#define IPC_MEETEV_STALE 3u     /* older than the room's meeting state */
+
+/* ROOMS_EXPIRE: the scheduled job of BEHAVIOUR.md §10 for this shard:
+ * every room whose autoDeletionDate <= now_ms goes through the §6.5
+ * decision with its own autoDeletionPolicy (a room with an active meeting
+ * gets its meetingEndAction set, or with force its meeting ended now). At
+ * most `limit` rooms per call; `more` asks for another call. A room whose
+ * outcome would change nothing (already closed, action already set) is
+ * not counted and not revisited. Also forgets applied webhook event ids
+ * older than a day. */
+#define IPC_ROOMS_EXPIRE_FIELDS(F)                                             \
+    F(I64, now_ms)                                                             \
+    F(U32, limit)
+#define IPC_ROOMS_EXPIRE_REPLY_FIELDS(F)                                       \
+    F(I32, err)                                                                \
+    F(U32, processed)                                                          \
+    F(BOOL, more)
+
 /* XX(id, NAME, name, direction, FIELDS) */
 #define IPC_MSG_MAP(XX)                                                        \
     XX(1, READY, ready, IPC_WK2GW, IPC_READY_FIELDS)                           \
@@ -157,7 +208,13 @@ typedef enum {
     XX(107, ROOM_DELETE, room_delete, IPC_GW2WK, IPC_ROOM_DELETE_FIELDS)       \
     XX(108, ROOM_LIST, room_list, IPC_GW2WK, IPC_ROOM_LIST_FIELDS)             \
     XX(109, ROOM_LIST_REPLY, room_list_reply, IPC_WK2GW,                       \
-       IPC_ROOM_LIST_REPLY_FIELDS)
+       IPC_ROOM_LIST_REPLY_FIELDS)                                             \
+    XX(110, MEETING_EVENT, meeting_event, IPC_GW2WK, IPC_MEETING_EVENT_FIELDS) \
+    XX(111, MEETING_EVENT_REPLY, meeting_event_reply, IPC_WK2GW,               \
+       IPC_MEETING_EVENT_REPLY_FIELDS)                                         \
+    XX(112, ROOMS_EXPIRE, rooms_expire, IPC_GW2WK, IPC_ROOMS_EXPIRE_FIELDS)    \
+    XX(113, ROOMS_EXPIRE_REPLY, rooms_expire_reply, IPC_WK2GW,                 \
+       IPC_ROOMS_EXPIRE_REPLY_FIELDS)
 
 /* XX(REQUEST, request, REPLY, reply) */
 #define IPC_RPC_MAP(XX)                                                        \
@@ -168,14 +225,19 @@ typedef enum {
     XX(ROOM_UPDATE_CONFIG, room_update_config, ROOM_REPLY, room_reply)         \
     XX(ROOM_SET_STATUS, room_set_status, ROOM_REPLY, room_reply)               \
     XX(ROOM_DELETE, room_delete, ROOM_REPLY, room_reply)                       \
-    XX(ROOM_LIST, room_list, ROOM_LIST_REPLY, room_list_reply)
+    XX(ROOM_LIST, room_list, ROOM_LIST_REPLY, room_list_reply)                 \
+    XX(MEETING_EVENT, meeting_event, MEETING_EVENT_REPLY,                      \
+       meeting_event_reply)                                                    \
+    XX(ROOMS_EXPIRE, rooms_expire, ROOMS_EXPIRE_REPLY, rooms_expire_reply)
 
 /* Every reply type once: XX(REPLY, reply). */
 #define IPC_REPLY_MAP(XX)                                                      \
     XX(PONG, pong)                                                             \
     XX(APIKEY_ENSURE_REPLY, apikey_ensure_reply)                               \
     XX(ROOM_REPLY, room_reply)                                                 \
-    XX(ROOM_LIST_REPLY, room_list_reply)
+    XX(ROOM_LIST_REPLY, room_list_reply)                                       \
+    XX(MEETING_EVENT_REPLY, meeting_event_reply)                               \
+    XX(ROOMS_EXPIRE_REPLY, rooms_expire_reply)
 
 typedef enum {
 #define IPC__MSG_ENUM(id, NAME, name, dir, FIELDS) IPC_MSG_##NAME = (id),

@@ -67,6 +67,53 @@ static const char *const shard_migrations[] = {
     " room_id TEXT NOT NULL"
     ") STRICT;"
     "CREATE INDEX recordings_by_room ON recordings(room_id);",
+    /* 3: meetings (wk_meetings.c), learnt from LiveKit webhooks.
+     *  - participants: who is in each room's meeting, with the createdAt
+     *    (s) of the join event.
+     *  - webhook_events: the ids of applied webhook events, written in the
+     *    transaction that applies the event, so that a redelivery is
+     *    recognised also after a restart; created_at (the event's createdAt,
+     *    s) lets ROOMS_EXPIRE forget them after a day.
+     *  - rooms.meeting_started_at / meeting_finished_at: the createdAt (s)
+     *    of the last applied room_started and room_finished (NULL: none),
+     *    against which late events are judged stale.
+     *  - rooms.expiry_handled: 1 once ROOMS_EXPIRE has taken the room to a
+     *    state its auto-deletion decision leaves unchanged (closed with
+     *    recordings, or a meeting whose end action is set). The triggers
+     *    clear it whenever an input of that decision changes (status, end
+     *    action, policy, date, or the room's set of recordings), and the
+     *    partial index holds only the rooms with a date that are not
+     *    handled, so that each run walks only rooms it may still change. */
+    "CREATE TABLE participants("
+    " room_id TEXT NOT NULL,"
+    " identity TEXT NOT NULL,"
+    " joined_at INTEGER NOT NULL,"
+    " PRIMARY KEY(room_id, identity)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE webhook_events("
+    " event_id TEXT PRIMARY KEY,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX webhook_events_by_age ON webhook_events(created_at);"
+    "ALTER TABLE rooms ADD COLUMN meeting_started_at INTEGER;"
+    "ALTER TABLE rooms ADD COLUMN meeting_finished_at INTEGER;"
+    "ALTER TABLE rooms ADD COLUMN expiry_handled INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX rooms_expiring ON rooms(ad_key, room_id)"
+    " WHERE expiry_handled = 0 AND auto_deletion_date IS NOT NULL;"
+    "CREATE TRIGGER rooms_expiry_reset AFTER UPDATE OF status,"
+    " meeting_end_action, with_meeting, with_recordings, auto_deletion_date"
+    " ON rooms WHEN OLD.expiry_handled <> 0 AND (NEW.status IS NOT OLD.status"
+    " OR NEW.meeting_end_action IS NOT OLD.meeting_end_action"
+    " OR NEW.with_meeting IS NOT OLD.with_meeting"
+    " OR NEW.with_recordings IS NOT OLD.with_recordings"
+    " OR NEW.auto_deletion_date IS NOT OLD.auto_deletion_date) BEGIN"
+    " UPDATE rooms SET expiry_handled = 0 WHERE room_id = NEW.room_id; END;"
+    "CREATE TRIGGER recordings_insert_expiry AFTER INSERT ON recordings BEGIN"
+    " UPDATE rooms SET expiry_handled = 0"
+    " WHERE room_id = NEW.room_id AND expiry_handled <> 0; END;"
+    "CREATE TRIGGER recordings_delete_expiry AFTER DELETE ON recordings BEGIN"
+    " UPDATE rooms SET expiry_handled = 0"
+    " WHERE room_id = OLD.room_id AND expiry_handled <> 0; END;",
 };
 
 static const char *const system_migrations[] = {

@@ -71,6 +71,54 @@ typedef enum {
        "DELETE FROM recordings WHERE room_id = ?1")                            \
     WK__ROOM_LIST_STMTS(XX)
 
+/* Meetings (wk_meetings.c). MEETING_ROOM_GET answers WK_ROOM_COLS followed
+ * by meeting_started_at and meeting_finished_at. Times are the createdAt of
+ * webhook events, in seconds. ROOMS_EXPIRING walks the partial index
+ * rooms_expiring, whose WHERE clause it repeats word for word so that the
+ * planner may use it. */
+#define WK__MEETING_STMTS(XX)                                                  \
+    XX(MEETING_ROOM_GET, WK_DB_SHARD,                                          \
+       "SELECT " WK_ROOM_COLS ", meeting_started_at, meeting_finished_at"      \
+       " FROM rooms WHERE room_id = ?1")                                       \
+    XX(MEETING_SET_STARTED, WK_DB_SHARD,                                       \
+       "UPDATE rooms SET status = 'active_meeting', meeting_started_at = ?2"   \
+       " WHERE room_id = ?1")                                                  \
+    XX(MEETING_SET_FINISHED, WK_DB_SHARD,                                      \
+       "UPDATE rooms SET meeting_finished_at = ?2 WHERE room_id = ?1")         \
+    /* The end of a meeting; the finish time becomes ?4 if that is later,      \
+     * and stays as it is for ?4 NULL (a forced end). */                       \
+    XX(MEETING_END, WK_DB_SHARD,                                               \
+       "UPDATE rooms SET status = ?2, meeting_end_action = ?3,"                \
+       " meeting_finished_at = CASE WHEN ?4 IS NULL THEN meeting_finished_at"  \
+       " ELSE max(ifnull(meeting_finished_at, ?4), ?4) END"                    \
+       " WHERE room_id = ?1")                                                  \
+    XX(EVENT_RECORD, WK_DB_SHARD,                                              \
+       "INSERT INTO webhook_events(event_id, created_at) VALUES (?1, ?2)"      \
+       " ON CONFLICT(event_id) DO NOTHING")                                    \
+    XX(EVENT_FORGET, WK_DB_SHARD,                                              \
+       "DELETE FROM webhook_events WHERE event_id = ?1")                       \
+    /* At most ?2 ids created before ?1, oldest first. */                      \
+    XX(EVENTS_PRUNE, WK_DB_SHARD,                                              \
+       "DELETE FROM webhook_events WHERE event_id IN (SELECT event_id"         \
+       " FROM webhook_events WHERE created_at < ?1 ORDER BY created_at"        \
+       " LIMIT ?2)")                                                           \
+    XX(PARTICIPANT_JOIN, WK_DB_SHARD,                                          \
+       "INSERT INTO participants(room_id, identity, joined_at)"                \
+       " VALUES (?1, ?2, ?3) ON CONFLICT(room_id, identity)"                   \
+       " DO UPDATE SET joined_at = max(joined_at, excluded.joined_at)")        \
+    XX(PARTICIPANT_LEAVE, WK_DB_SHARD,                                         \
+       "DELETE FROM participants WHERE room_id = ?1 AND identity = ?2")        \
+    XX(PARTICIPANTS_CLEAR, WK_DB_SHARD,                                        \
+       "DELETE FROM participants WHERE room_id = ?1 AND joined_at <= ?2")      \
+    XX(PARTICIPANT_COUNT, WK_DB_SHARD,                                         \
+       "SELECT count(*) FROM participants WHERE room_id = ?1")                 \
+    XX(ROOMS_EXPIRING, WK_DB_SHARD,                                            \
+       "SELECT " WK_ROOM_COLS " FROM rooms WHERE expiry_handled = 0"           \
+       " AND auto_deletion_date IS NOT NULL AND ad_key <= ?1"                  \
+       " ORDER BY ad_key, room_id LIMIT ?2")                                   \
+    XX(ROOM_EXPIRY_HANDLED, WK_DB_SHARD,                                       \
+       "UPDATE rooms SET expiry_handled = 1 WHERE room_id = ?1")
+
 /* ROOM_LIST: one statement per sort key, direction, status filter (_S) and
  * cursor (_C), so that each one walks its index in order and stops after
  * ?1 rows. Parameters: ?1 limit, ?2 status, ?3 and ?4 the cursor's value and
@@ -119,7 +167,8 @@ typedef enum {
        "SELECT key FROM api_keys ORDER BY creation_date, key LIMIT 1")         \
     XX(APIKEY_INSERT, WK_DB_SYSTEM,                                            \
        "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")             \
-    WK__ROOM_STMTS(XX)
+    WK__ROOM_STMTS(XX)                                                         \
+    WK__MEETING_STMTS(XX)
 
 typedef enum {
 #define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,

@@ -9,6 +9,7 @@
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_room_delete.h"
+#include "wk_meetings.h"
 
 /* Positions of the WK_ROOM_COLS columns in a result row. */
 enum {
@@ -24,13 +25,7 @@ enum {
     COL_STATUS,
     COL_END_ACTION,
 };
-
-static const ov_str_t ST_OPEN = OV_STR_LIT("open");
-static const ov_str_t ST_ACTIVE = OV_STR_LIT("active_meeting");
-static const ov_str_t ST_CLOSED = OV_STR_LIT("closed");
-static const ov_str_t ACT_NONE = OV_STR_LIT("none");
-static const ov_str_t ACT_CLOSE = OV_STR_LIT("close");
-static const ov_str_t ACT_DELETE = OV_STR_LIT("delete");
+_Static_assert(COL_END_ACTION + 1 == WK_ROOM_NCOLS, "WK_ROOM_COLS changed");
 
 /* ---- input checks ------------------------------------------------------ */
 
@@ -38,7 +33,7 @@ static const ov_str_t ACT_DELETE = OV_STR_LIT("delete");
  * overlong forms, surrogates or code points above U+10FFFF) without NUL.
  * Stored text must be, since the gateway turns it into JSON and SQLite's
  * text functions walk it as UTF-8. */
-static bool text_ok(ov_str_t s, size_t max)
+bool wk__text_ok(ov_str_t s, size_t max)
 {
     if (s.len > max)
         return false;
@@ -80,20 +75,20 @@ static bool text_ok(ov_str_t s, size_t max)
 
 static bool is_status(ov_str_t s)
 {
-    return ov_str_eq(s, ST_OPEN) || ov_str_eq(s, ST_ACTIVE) ||
-           ov_str_eq(s, ST_CLOSED);
+    return ov_str_eq(s, WK_ST_OPEN) || ov_str_eq(s, WK_ST_ACTIVE) ||
+           ov_str_eq(s, WK_ST_CLOSED);
 }
 
 static bool is_end_action(ov_str_t s)
 {
-    return ov_str_eq(s, ACT_NONE) || ov_str_eq(s, ACT_CLOSE) ||
-           ov_str_eq(s, ACT_DELETE);
+    return ov_str_eq(s, WK_ACT_NONE) || ov_str_eq(s, WK_ACT_CLOSE) ||
+           ov_str_eq(s, WK_ACT_DELETE);
 }
 
 /* Parses a withMeeting (`meeting`) or withRecordings policy. Each has three
  * of the four names: when_meeting_ends is only for meetings, close only for
  * recordings. Returns 0 or OV_EINVAL. */
-static int policy_parse(ov_str_t s, bool meeting, ov_room_policy_t *out)
+int wk__policy_parse(ov_str_t s, bool meeting, ov_room_policy_t *out)
 {
     char name[24];
     if (s.len == 0 || s.len >= sizeof(name) ||
@@ -125,13 +120,13 @@ static json_t *json_object_parse(ov_str_t s)
 static int room_check(const ipc_room_t *r)
 {
     ov_room_policy_t p;
-    if (r->room_id.len == 0 || !text_ok(r->room_id, WK_ROOM_MAX_ID) ||
-        !text_ok(r->room_name, WK_ROOM_MAX_NAME) ||
-        !text_ok(r->moderator_secret, WK_ROOM_MAX_SECRET) ||
-        !text_ok(r->speaker_secret, WK_ROOM_MAX_SECRET) ||
+    if (r->room_id.len == 0 || !wk__text_ok(r->room_id, WK_ROOM_MAX_ID) ||
+        !wk__text_ok(r->room_name, WK_ROOM_MAX_NAME) ||
+        !wk__text_ok(r->moderator_secret, WK_ROOM_MAX_SECRET) ||
+        !wk__text_ok(r->speaker_secret, WK_ROOM_MAX_SECRET) ||
         !is_status(r->status) || !is_end_action(r->meeting_end_action) ||
-        policy_parse(r->with_meeting, true, &p) != 0 ||
-        policy_parse(r->with_recordings, false, &p) != 0)
+        wk__policy_parse(r->with_meeting, true, &p) != 0 ||
+        wk__policy_parse(r->with_recordings, false, &p) != 0)
         return OV_EINVAL;
     /* A non-finite date would collide with the -Infinity that stands for
      * "no date" in the list order (NaN is stored as NULL by SQLite). */
@@ -144,7 +139,7 @@ static int room_check(const ipc_room_t *r)
     if (r->config_json.len < 2 || r->config_json.len > WK_ROOM_MAX_CONFIG ||
         r->config_json.ptr[0] != '{' ||
         r->config_json.ptr[r->config_json.len - 1] != '}' ||
-        !text_ok(r->config_json, WK_ROOM_MAX_CONFIG))
+        !wk__text_ok(r->config_json, WK_ROOM_MAX_CONFIG))
         return OV_EINVAL;
     return 0;
 }
@@ -153,12 +148,12 @@ static int room_check(const ipc_room_t *r)
 
 /* Binds a view for one step. SQLITE_STATIC: callers bind only memory that
  * outlives the step (the request frame, or a string freed after reset). */
-static void bind_str(sqlite3_stmt *st, int i, ov_str_t s)
+void wk__bind_str(sqlite3_stmt *st, int i, ov_str_t s)
 {
     sqlite3_bind_text(st, i, s.len ? s.ptr : "", (int)s.len, SQLITE_STATIC);
 }
 
-static ov_str_t col_str(sqlite3_stmt *st, int i)
+ov_str_t wk__col_str(sqlite3_stmt *st, int i)
 {
     const char *p = (const char *)sqlite3_column_text(st, i);
     if (p == NULL)
@@ -168,30 +163,30 @@ static ov_str_t col_str(sqlite3_stmt *st, int i)
 
 /* Fills `r` with views of the current row of `st`, valid until `st` is
  * stepped or reset. */
-static void row_view(sqlite3_stmt *st, ipc_room_t *r)
+void wk__room_row_view(sqlite3_stmt *st, ipc_room_t *r)
 {
     memset(r, 0, sizeof(*r));
-    r->room_id = col_str(st, COL_ID);
-    r->room_name = col_str(st, COL_NAME);
+    r->room_id = wk__col_str(st, COL_ID);
+    r->room_name = wk__col_str(st, COL_NAME);
     r->creation_date = sqlite3_column_int64(st, COL_CREATION_DATE);
     r->has_auto_deletion_date =
         sqlite3_column_type(st, COL_AUTO_DELETION_DATE) != SQLITE_NULL;
     if (r->has_auto_deletion_date)
         r->auto_deletion_date =
             sqlite3_column_double(st, COL_AUTO_DELETION_DATE);
-    r->with_meeting = col_str(st, COL_WITH_MEETING);
-    r->with_recordings = col_str(st, COL_WITH_RECORDINGS);
-    r->config_json = col_str(st, COL_CONFIG);
-    r->moderator_secret = col_str(st, COL_MODERATOR_SECRET);
-    r->speaker_secret = col_str(st, COL_SPEAKER_SECRET);
-    r->status = col_str(st, COL_STATUS);
-    r->meeting_end_action = col_str(st, COL_END_ACTION);
+    r->with_meeting = wk__col_str(st, COL_WITH_MEETING);
+    r->with_recordings = wk__col_str(st, COL_WITH_RECORDINGS);
+    r->config_json = wk__col_str(st, COL_CONFIG);
+    r->moderator_secret = wk__col_str(st, COL_MODERATOR_SECRET);
+    r->speaker_secret = wk__col_str(st, COL_SPEAKER_SECRET);
+    r->status = wk__col_str(st, COL_STATUS);
+    r->meeting_end_action = wk__col_str(st, COL_END_ACTION);
 }
 
 /* Copies the strings `r` points to into one new block and points `r` at
  * the copies, so that the room outlives its row. Returns the block, free
  * with free(). */
-static char *room_own(ipc_room_t *r)
+char *wk__room_own(ipc_room_t *r)
 {
     ov_str_t *s[] = {
         &r->room_id,         &r->room_name,   &r->with_meeting,
@@ -234,9 +229,9 @@ static int step_reply_room(wk_db_t *db, sqlite3_stmt *st, const char *what,
     int err = 0;
     if (rc == SQLITE_ROW) {
         ipc_room_t room;
-        row_view(st, &room);
+        wk__room_row_view(st, &room);
         uint32_t outcome = 0;
-        if (closing && ov_str_eq(room.status, ST_ACTIVE))
+        if (closing && ov_str_eq(room.status, WK_ST_ACTIVE))
             outcome = IPC_STATUS_SCHEDULED;
         reply_room(out, req_id, outcome, &room);
     } else if (rc == SQLITE_DONE) {
@@ -250,7 +245,7 @@ static int step_reply_room(wk_db_t *db, sqlite3_stmt *st, const char *what,
 
 /* Runs a statement that returns no rows. Returns 0 or OV_ESTORAGE; leaves
  * `st` reset. */
-static int step_done(wk_db_t *db, sqlite3_stmt *st, const char *what)
+int wk__step_done(wk_db_t *db, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
     int err = rc == SQLITE_DONE ? 0 : wk_db_fail(db, what);
@@ -273,20 +268,20 @@ int wk_room_create(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
         return err;
 
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_INSERT);
-    bind_str(st, 1 + COL_ID, r->room_id);
-    bind_str(st, 1 + COL_NAME, r->room_name);
+    wk__bind_str(st, 1 + COL_ID, r->room_id);
+    wk__bind_str(st, 1 + COL_NAME, r->room_name);
     sqlite3_bind_int64(st, 1 + COL_CREATION_DATE, r->creation_date);
     if (r->has_auto_deletion_date)
         sqlite3_bind_double(st, 1 + COL_AUTO_DELETION_DATE,
                             r->auto_deletion_date);
-    bind_str(st, 1 + COL_WITH_MEETING, r->with_meeting);
-    bind_str(st, 1 + COL_WITH_RECORDINGS, r->with_recordings);
-    bind_str(st, 1 + COL_CONFIG, r->config_json);
-    bind_str(st, 1 + COL_MODERATOR_SECRET, r->moderator_secret);
-    bind_str(st, 1 + COL_SPEAKER_SECRET, r->speaker_secret);
-    bind_str(st, 1 + COL_STATUS, r->status);
-    bind_str(st, 1 + COL_END_ACTION, r->meeting_end_action);
-    err = step_done(db, st, "inserting a room");
+    wk__bind_str(st, 1 + COL_WITH_MEETING, r->with_meeting);
+    wk__bind_str(st, 1 + COL_WITH_RECORDINGS, r->with_recordings);
+    wk__bind_str(st, 1 + COL_CONFIG, r->config_json);
+    wk__bind_str(st, 1 + COL_MODERATOR_SECRET, r->moderator_secret);
+    wk__bind_str(st, 1 + COL_SPEAKER_SECRET, r->speaker_secret);
+    wk__bind_str(st, 1 + COL_STATUS, r->status);
+    wk__bind_str(st, 1 + COL_END_ACTION, r->meeting_end_action);
+    err = wk__step_done(db, st, "inserting a room");
     if (err != 0)
         return err;
     /* ON CONFLICT DO NOTHING: an existing id is a quiet no-op rather than
@@ -309,18 +304,18 @@ int wk_room_get(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f, ov_buf_t *out)
     if (ipc_room_get_decode(f, &req) != 0)
         return OV_EPROTO;
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_GET);
-    bind_str(st, 1, req.room_id);
+    wk__bind_str(st, 1, req.room_id);
     return step_reply_room(db, st, "reading a room", out, f->req_id, false);
 }
 
 /* ---- config ------------------------------------------------------------ */
 
 /* Merges `patch` into `dst`, both objects (BEHAVIOUR.md §6.7): an object
- * merges into an object key by key; anything else replaces, and so does
- * any `encoding`, because a preset string and an advanced-options object
- * are two forms of one setting and mixing their keys would make neither.
- * Replaced keys keep their position, new keys go last. Recursion is bounded
- * by jansson's parse depth limit. */
+ * merges into an object key by key, at every depth (an advanced `encoding`
+ * included); anything else replaces, so a preset string replaces an
+ * encoding object and an object replaces a preset. Replaced keys keep their
+ * position, new keys go last. Recursion is bounded by jansson's parse depth
+ * limit. */
 static void config_merge(json_t *dst, json_t *patch)
 {
     const char *key;
@@ -328,8 +323,7 @@ static void config_merge(json_t *dst, json_t *patch)
     json_object_foreach(patch, key, pv)
     {
         json_t *dv = json_object_get(dst, key);
-        if (json_is_object(dv) && json_is_object(pv) &&
-            strcmp(key, "encoding") != 0)
+        if (json_is_object(dv) && json_is_object(pv))
             config_merge(dv, pv);
         else
             json_object_set(dst, key, pv);
@@ -363,14 +357,14 @@ int wk_room_update_config(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     json_t *cfg = NULL;
     char *merged = NULL;
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_GET);
-    bind_str(st, 1, req.room_id);
+    wk__bind_str(st, 1, req.room_id);
     int rc = sqlite3_step(st);
     int err = 0;
     if (rc == SQLITE_ROW) {
-        if (ov_str_eq(col_str(st, COL_STATUS), ST_ACTIVE)) {
+        if (ov_str_eq(wk__col_str(st, COL_STATUS), WK_ST_ACTIVE)) {
             err = OV_EROOMACTIVE;
         } else {
-            cfg = json_object_parse(col_str(st, COL_CONFIG));
+            cfg = json_object_parse(wk__col_str(st, COL_CONFIG));
             if (cfg == NULL) {
                 ov_error("room %.*s: stored config is not a JSON object",
                          (int)req.room_id.len, req.room_id.ptr);
@@ -402,8 +396,8 @@ int wk_room_update_config(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     }
 
     st = wk_db_stmt(db, WK_STMT_ROOM_SET_CONFIG);
-    bind_str(st, 1, req.room_id);
-    bind_str(st, 2, (ov_str_t){merged, len});
+    wk__bind_str(st, 1, req.room_id);
+    wk__bind_str(st, 2, (ov_str_t){merged, len});
     err = step_reply_room(db, st, "updating a room config", out, f->req_id,
                           false);
 done:
@@ -422,15 +416,16 @@ int wk_room_set_status(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     ipc_room_set_status_t req;
     if (ipc_room_set_status_decode(f, &req) != 0)
         return OV_EPROTO;
-    if (!ov_str_eq(req.status, ST_OPEN) && !ov_str_eq(req.status, ST_CLOSED))
+    if (!ov_str_eq(req.status, WK_ST_OPEN) &&
+        !ov_str_eq(req.status, WK_ST_CLOSED))
         return OV_EINVAL;
     /* One UPDATE decides and applies §6.8; a room that is still in a
      * meeting after asking for "closed" is the scheduled case. */
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_SET_STATUS);
-    bind_str(st, 1, req.room_id);
-    bind_str(st, 2, req.status);
+    wk__bind_str(st, 1, req.room_id);
+    wk__bind_str(st, 2, req.status);
     return step_reply_room(db, st, "setting a room status", out, f->req_id,
-                           ov_str_eq(req.status, ST_CLOSED));
+                           ov_str_eq(req.status, WK_ST_CLOSED));
 }
 
 /* ---- deletion ---------------------------------------------------------- */
@@ -439,7 +434,7 @@ int wk_room_has_recordings(wk_db_t *db, const char *room_id, size_t len,
                            bool *out)
 {
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_HAS_RECORDINGS);
-    bind_str(st, 1, (ov_str_t){room_id, len});
+    wk__bind_str(st, 1, (ov_str_t){room_id, len});
     int rc = sqlite3_step(st);
     int err = 0;
     if (rc == SQLITE_ROW)
@@ -450,45 +445,76 @@ int wk_room_has_recordings(wk_db_t *db, const char *room_id, size_t len,
     return err;
 }
 
-/* What a deletion does to a room: its new status and end action, and
- * whether it and its recordings go. */
-typedef struct {
-    ov_str_t status;
-    ov_str_t end_action;
-    bool delete_recordings;
-    bool delete_room;
-} wk_room_fate_t;
-
-/* The end of a meeting (BEHAVIOUR.md §8.2), by the room's end action. A
- * deleted room keeps the state it had, which is how it is reported. */
-static void room_end_meeting(wk_room_fate_t *fate)
+int wk_room_purge(wk_db_t *db, ov_str_t room_id)
 {
-    if (ov_str_eq(fate->end_action, ACT_DELETE)) {
-        fate->delete_recordings = true;
-        fate->delete_room = true;
-    } else if (ov_str_eq(fate->end_action, ACT_CLOSE)) {
-        fate->status = ST_CLOSED;
-        fate->end_action = ACT_NONE;
-    } else {
-        fate->status = ST_OPEN;
+    /* Recordings first, as the reference does (§8.2): a failure leaves the
+     * room, so that the deletion can be retried. */
+    sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_DELETE_RECORDINGS);
+    wk__bind_str(st, 1, room_id);
+    int err = wk__step_done(db, st, "deleting recordings");
+    if (err == 0) {
+        st = wk_db_stmt(db, WK_STMT_PARTICIPANTS_CLEAR);
+        wk__bind_str(st, 1, room_id);
+        sqlite3_bind_int64(st, 2, INT64_MAX);
+        err = wk__step_done(db, st, "deleting participants");
     }
+    if (err == 0) {
+        st = wk_db_stmt(db, WK_STMT_ROOM_DELETE);
+        wk__bind_str(st, 1, room_id);
+        err = wk__step_done(db, st, "deleting a room");
+    }
+    return err;
 }
 
-/* Applies the effects of `fx` to `fate`, in the order of ov_room_delete.h. */
-static void room_apply_effects(unsigned fx, wk_room_fate_t *fate)
+int wk_room_delete_apply(wk_db_t *db, ipc_room_t *room, ov_room_policy_t wm,
+                         ov_room_policy_t wr, unsigned *outcome, bool *changed,
+                         bool *deleted)
 {
-    if (fx & OV_DEL_FX_DELETE_RECORDINGS)
-        fate->delete_recordings = true;
-    if (fx & OV_DEL_FX_END_ACTION_DELETE)
-        fate->end_action = ACT_DELETE;
-    if (fx & OV_DEL_FX_END_ACTION_CLOSE)
-        fate->end_action = ACT_CLOSE;
+    *changed = false;
+    *deleted = false;
+    bool has_recordings = false;
+    int err = wk_room_has_recordings(db, room->room_id.ptr, room->room_id.len,
+                                     &has_recordings);
+    if (err != 0)
+        return err;
+    *outcome = ov_room_delete_decide(ov_str_eq(room->status, WK_ST_ACTIVE),
+                                     has_recordings, wm, wr);
+    unsigned fx = ov_room_del_effects(*outcome);
+
+    /* The effects in the order of ov_room_delete.h. Deleting the room takes
+     * its recordings along, and no outcome deletes recordings alone. */
+    OV_ASSERT(!(fx & OV_DEL_FX_DELETE_RECORDINGS) ||
+              (fx & OV_DEL_FX_DELETE_ROOM));
+    if (fx & OV_DEL_FX_DELETE_ROOM) {
+        err = wk_room_purge(db, room->room_id);
+        *changed = *deleted = err == 0;
+        return err;
+    }
+    ov_str_t status = room->status, action = room->meeting_end_action;
     if (fx & OV_DEL_FX_CLOSE)
-        fate->status = ST_CLOSED;
-    if (fx & OV_DEL_FX_END_MEETING)
-        room_end_meeting(fate);
-    if (fx & OV_DEL_FX_DELETE_ROOM)
-        fate->delete_room = true;
+        status = WK_ST_CLOSED;
+    if (fx & OV_DEL_FX_END_ACTION_DELETE)
+        action = WK_ACT_DELETE;
+    if (fx & OV_DEL_FX_END_ACTION_CLOSE)
+        action = WK_ACT_CLOSE;
+    bool differs = !ov_str_eq(status, room->status) ||
+                   !ov_str_eq(action, room->meeting_end_action);
+    room->status = status;
+    room->meeting_end_action = action;
+    if (fx & OV_DEL_FX_END_MEETING) {
+        /* The meeting ends now, with the end action just set: one write
+         * takes the room to its final state (or deletes it). */
+        err = wk_meeting_end(db, room, NULL, deleted);
+        *changed = err == 0;
+    } else if (differs) {
+        sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_SET_STATE);
+        wk__bind_str(st, 1, room->room_id);
+        wk__bind_str(st, 2, status);
+        wk__bind_str(st, 3, action);
+        err = wk__step_done(db, st, "updating a room");
+        *changed = err == 0;
+    }
+    return err;
 }
 
 int wk_room_delete(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
@@ -499,12 +525,12 @@ int wk_room_delete(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     if (ipc_room_delete_decode(f, &req) != 0)
         return OV_EPROTO;
     ov_room_policy_t wm, wr;
-    if (policy_parse(req.with_meeting, true, &wm) != 0 ||
-        policy_parse(req.with_recordings, false, &wr) != 0)
+    if (wk__policy_parse(req.with_meeting, true, &wm) != 0 ||
+        wk__policy_parse(req.with_recordings, false, &wr) != 0)
         return OV_EINVAL;
 
     sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_GET);
-    bind_str(st, 1, req.room_id);
+    wk__bind_str(st, 1, req.room_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         int err =
@@ -513,45 +539,16 @@ int wk_room_delete(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
         return err;
     }
     ipc_room_t room;
-    row_view(st, &room);
-    char *block = room_own(&room);
+    wk__room_row_view(st, &room);
+    char *block = wk__room_own(&room);
     sqlite3_reset(st);
 
-    bool has_recordings = false;
-    int err = wk_room_has_recordings(db, room.room_id.ptr, room.room_id.len,
-                                     &has_recordings);
-    if (err != 0)
-        goto done;
-    unsigned outcome = ov_room_delete_decide(ov_str_eq(room.status, ST_ACTIVE),
-                                             has_recordings, wm, wr);
-    wk_room_fate_t fate = {room.status, room.meeting_end_action, false, false};
-    room_apply_effects(ov_room_del_effects(outcome), &fate);
-
-    if (fate.delete_recordings) {
-        st = wk_db_stmt(db, WK_STMT_ROOM_DELETE_RECORDINGS);
-        bind_str(st, 1, room.room_id);
-        err = step_done(db, st, "deleting recordings");
-    }
-    if (err == 0 && fate.delete_room) {
-        st = wk_db_stmt(db, WK_STMT_ROOM_DELETE);
-        bind_str(st, 1, room.room_id);
-        err = step_done(db, st, "deleting a room");
-    } else if (err == 0 &&
-               (!ov_str_eq(fate.status, room.status) ||
-                !ov_str_eq(fate.end_action, room.meeting_end_action))) {
-        st = wk_db_stmt(db, WK_STMT_ROOM_SET_STATE);
-        bind_str(st, 1, room.room_id);
-        bind_str(st, 2, fate.status);
-        bind_str(st, 3, fate.end_action);
-        err = step_done(db, st, "updating a room");
-    }
-    if (err != 0)
-        goto done;
-
-    room.status = fate.status;
-    room.meeting_end_action = fate.end_action;
-    reply_room(out, f->req_id, outcome, &room);
-done:
+    unsigned outcome = 0;
+    bool changed, deleted;
+    int err =
+        wk_room_delete_apply(db, &room, wm, wr, &outcome, &changed, &deleted);
+    if (err == 0)
+        reply_room(out, f->req_id, outcome, &room);
     free(block);
     return err;
 }
@@ -634,18 +631,18 @@ int wk_room_list(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     /* One row more than asked tells whether more follow. */
     sqlite3_bind_int64(st, 1, (sqlite3_int64)req.limit + 1);
     if (req.status_filter.len > 0)
-        bind_str(st, 2, req.status_filter);
+        wk__bind_str(st, 2, req.status_filter);
     if (cursor) {
         if (sort == SORT_ROOM_NAME)
-            bind_str(st, 3, req.cursor_str);
+            wk__bind_str(st, 3, req.cursor_str);
         else if (req.cursor_has_value)
             sqlite3_bind_double(st, 3, req.cursor_num);
         else
             sqlite3_bind_double(st, 3, -INFINITY); /* ad_key of "none" */
-        bind_str(st, 4, req.cursor_id);
+        wk__bind_str(st, 4, req.cursor_id);
     }
     if (req.name_filter.len > 0)
-        bind_str(st, 5, req.name_filter);
+        wk__bind_str(st, 5, req.name_filter);
 
     ipc_room_t *items = NULL;
     char **blocks = NULL;
@@ -663,8 +660,8 @@ int wk_room_list(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
             items = ov_xrealloc(items, cap * sizeof(*items));
             blocks = ov_xrealloc(blocks, cap * sizeof(*blocks));
         }
-        row_view(st, &items[n]);
-        blocks[n] = room_own(&items[n]);
+        wk__room_row_view(st, &items[n]);
+        blocks[n] = wk__room_own(&items[n]);
         n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)

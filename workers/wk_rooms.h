@@ -13,6 +13,10 @@
  * Stored text is bounded (WK_ROOM_MAX_*) so that a page of WK_ROOM_LIST_MAX
  * rooms always fits in one IPC frame.
  *
+ * The functions that delete rooms (wk_room_purge, wk_room_delete_apply) and
+ * a few row helpers are shared with wk_meetings.c, whose meeting ends and
+ * expiries apply the same rules.
+ *
  * Every handler is a wk_handler_fn (see wk_serve.h): it runs inside the
  * serve loop's transaction and savepoint on the shard database, appends
  * exactly one reply frame on success, and otherwise returns OV_EPROTO for a
@@ -24,6 +28,7 @@
 
 #include <stdbool.h>
 
+#include "ov_room_delete.h"
 #include "wk_serve.h"
 
 /** Longest stored room id, room name and secret, in bytes. */
@@ -34,6 +39,18 @@
 #define WK_ROOM_MAX_CONFIG 8192
 /** Largest `limit` of ROOM_LIST. */
 #define WK_ROOM_LIST_MAX 1000
+
+/** The stored values of a room's status and meeting_end_action. */
+#define WK_ST_OPEN OV_STR_LIT("open")
+#define WK_ST_ACTIVE OV_STR_LIT("active_meeting")
+#define WK_ST_CLOSED OV_STR_LIT("closed")
+#define WK_ACT_NONE OV_STR_LIT("none")
+#define WK_ACT_CLOSE OV_STR_LIT("close")
+#define WK_ACT_DELETE OV_STR_LIT("delete")
+
+/** The number of WK_ROOM_COLS columns; statements that answer more put the
+ *  extra columns after these. */
+#define WK_ROOM_NCOLS 11
 
 /**
  * ROOM_CREATE: stores the room and replies ROOM_REPLY {0, 0, room}.
@@ -98,5 +115,57 @@ int wk_room_list(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
  */
 int wk_room_has_recordings(wk_db_t *db, const char *room_id, size_t len,
                            bool *out);
+
+/**
+ * Deletes room `room_id` of the shard database `db` with its recordings and
+ * its participants, recordings first; a room that does not exist is no
+ * error. Returns 0 or OV_ESTORAGE.
+ */
+int wk_room_purge(wk_db_t *db, ov_str_t room_id);
+
+/**
+ * Runs the deletion decision of BEHAVIOUR.md §6.5 on `room` with the
+ * policies `wm` (withMeeting) and `wr` (withRecordings) and applies the
+ * outcome's effects, a forced meeting end included (wk_meeting_end()).
+ * `room` is the stored room; its strings must stay valid for the call.
+ * Sets *outcome (ov_room_del_outcome_t), *changed (whether anything stored
+ * changed) and *deleted (whether the room is gone), and updates
+ * room->status and room->meeting_end_action to the stored values (static
+ * strings), which for a deleted room stay as they were just before.
+ * Returns 0 or OV_ESTORAGE.
+ */
+int wk_room_delete_apply(wk_db_t *db, ipc_room_t *room, ov_room_policy_t wm,
+                         ov_room_policy_t wr, unsigned *outcome, bool *changed,
+                         bool *deleted);
+
+/* ---- helpers for the other handler files of workers/ -------------------- */
+
+/** Returns true if `s` is at most `max` bytes of well-formed UTF-8 without
+ *  NUL: what may be stored as text. */
+bool wk__text_ok(ov_str_t s, size_t max);
+
+/** Parses a stored or requested withMeeting (`meeting`) or withRecordings
+ *  policy; each accepts only its own three names. Returns 0 or OV_EINVAL. */
+int wk__policy_parse(ov_str_t s, bool meeting, ov_room_policy_t *out);
+
+/** Binds `s` to parameter `i` of `st` without copying: `s` must outlive
+ *  the statement's next step. */
+void wk__bind_str(sqlite3_stmt *st, int i, ov_str_t s);
+
+/** Returns column `i` of the current row as a view ("" for NULL), valid
+ *  until `st` is stepped or reset. */
+ov_str_t wk__col_str(sqlite3_stmt *st, int i);
+
+/** Fills `r` with views of the WK_ROOM_COLS at the start of the current row
+ *  of `st`, valid until `st` is stepped or reset. */
+void wk__room_row_view(sqlite3_stmt *st, ipc_room_t *r);
+
+/** Copies the strings `r` points to into one new block and points `r` at
+ *  the copies. Returns the block: new, free with free(). */
+char *wk__room_own(ipc_room_t *r);
+
+/** Steps `st`, which returns no rows, to completion and resets it. Returns
+ *  0, or OV_ESTORAGE (logged with `what`). */
+int wk__step_done(wk_db_t *db, sqlite3_stmt *st, const char *what);
 
 #endif

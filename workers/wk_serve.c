@@ -9,6 +9,7 @@
 
 #include "ov_err.h"
 #include "ov_log.h"
+#include "wk_meetings.h"
 #include "wk_rooms.h"
 #include "wk_system.h"
 
@@ -68,6 +69,8 @@ static const wk_route_t routes[] = {
     {IPC_MSG_ROOM_SET_STATUS, WK_DB_SHARD, wk_room_set_status},
     {IPC_MSG_ROOM_DELETE, WK_DB_SHARD, wk_room_delete},
     {IPC_MSG_ROOM_LIST, WK_DB_SHARD, wk_room_list},
+    {IPC_MSG_MEETING_EVENT, WK_DB_SHARD, wk_meeting_event},
+    {IPC_MSG_ROOMS_EXPIRE, WK_DB_SHARD, wk_rooms_expire},
 };
 
 static const wk_route_t *route_find(uint32_t type)

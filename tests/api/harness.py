@@ -238,3 +238,61 @@ def main():
     args, rest = p.parse_known_args()
     BIN_DIR = os.path.abspath(args.bin_dir)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+# ---- LiveKit webhooks, signed the way LiveKit signs them (LIVEKIT.md §1.2),
+# ---- computed here independently of meetd's own code.
+
+LK_KEY = "devkey"
+LK_SECRET = "secret"
+
+
+def _b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def lk_token(body, key=LK_KEY, secret=LK_SECRET, now=None, nbf=None, exp=None,
+             sha=None, alg="HS256"):
+    """Returns the Authorization value LiveKit would send for `body`."""
+    import base64
+    import hashlib
+    import hmac
+    now = int(time.time()) if now is None else now
+    claims = {"exp": now + 300 if exp is None else exp, "iss": key,
+              "nbf": now if nbf is None else nbf,
+              "sha256": base64.b64encode(hashlib.sha256(body).digest()).decode()
+              if sha is None else sha}
+    header = _b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    payload = _b64url(json.dumps(claims, sort_keys=True).encode())
+    signing = (header + "." + payload).encode()
+    sig = _b64url(hmac.new(secret.encode(), signing, hashlib.sha256).digest())
+    return header + "." + payload + "." + sig
+
+
+_lk_seq = [0]
+
+
+def lk_event(event, room, participant=None, created_at=None, event_id=None,
+             **extra):
+    """Returns a WebhookEvent body (bytes) in LiveKit's protojson shape."""
+    _lk_seq[0] += 1
+    ev = {"event": event,
+          "room": {"sid": "RM_test", "name": room, "emptyTimeout": 20},
+          "id": event_id or "EV_%d_%d" % (os.getpid(), _lk_seq[0]),
+          "createdAt": str(int(time.time()) if created_at is None else created_at)}
+    if participant is not None:
+        ev["participant"] = {"sid": "PA_" + participant, "identity": participant,
+                             "state": "ACTIVE", "joinedAt": ev["createdAt"]}
+    ev.update(extra)
+    return json.dumps(ev).encode()
+
+
+def lk_send(m, body, token=None, headers=None):
+    """POSTs a webhook to meetd; returns (status, headers, body)."""
+    h = {"Content-Type": "application/webhook+json",
+         "Authorization": lk_token(body) if token is None else token}
+    if headers:
+        h.update(headers)
+    return m.request("POST", "/livekit/webhook", raw_body=body, headers=h,
+                     key=False)

@@ -659,13 +659,14 @@ static void test_update_config(void)
         "\"height\":720},\"audio\":{\"codec\":\"OPUS\"}},\"allowAccessTo\":"
         "\"admin_moderator_speaker\"},\"virtualBackground\":{\"enabled\":true},"
         "\"e2ee\":{\"enabled\":false},\"captions\":{\"enabled\":true}}");
-    /* ...an object replaces an object whole, without merging... */
+    /* ...an object merges into an object key by key (§6.7)... */
     update_expect(
         &w, "cfg",
         "{\"recording\":{\"enabled\":true,\"encoding\":{\"video\":"
         "{\"width\":640}}}}",
         "{\"chat\":{\"enabled\":true},\"recording\":{\"enabled\":true,"
-        "\"layout\":\"speaker\",\"encoding\":{\"video\":{\"width\":640}},"
+        "\"layout\":\"speaker\",\"encoding\":{\"video\":{\"width\":640,"
+        "\"height\":720},\"audio\":{\"codec\":\"OPUS\"}},"
         "\"allowAccessTo\":\"admin_moderator_speaker\"},\"virtualBackground\":"
         "{\"enabled\":true},\"e2ee\":{\"enabled\":false},\"captions\":"
         "{\"enabled\":true}}");

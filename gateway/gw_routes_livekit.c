@@ -1,0 +1,111 @@
+/* gw_routes_livekit: POST /livekit/webhook, LiveKit's events about rooms
+ * and meetings (LIVEKIT.md §1-2).
+ *
+ * A request whose signature does not verify gets 401 and changes nothing.
+ * A verified event is applied in its room's shard before the answer, so a
+ * 200 means it is committed; if that shard is unavailable the answer is
+ * 503, which makes LiveKit deliver the event again instead of losing it.
+ * Everything else (malformed JSON, unknown rooms, events meetd does not act
+ * on, duplicates) gets a prompt 200, never a hang. */
+#include <string.h>
+
+#include "gw_app.h"
+#include "gw_livekit.h"
+#include "ov_err.h"
+#include "ov_log.h"
+#include "ov_util.h"
+
+static void answer_ok(gw_ctx_t *ctx)
+{
+    gw_http_respond(ctx->req, 200, NULL, NULL, "", 0);
+    gw_ctx_release(ctx);
+}
+
+static void meeting_reply_cb(int err, const ipc_meeting_event_reply_t *reply,
+                             void *data)
+{
+    gw_ctx_t *ctx = data;
+    if (err != 0 && ov_err_http_status(err) == 503) {
+        /* The shard could not apply it now: LiveKit retries on 5xx. */
+        ov_warn("livekit webhook: %s; asking for a retry", ov_strerror(err));
+        gw_ctx_send_err(ctx, err, NULL);
+        return;
+    }
+    if (err != 0) {
+        /* The event itself is unusable (e.g. an oversized identity); a
+         * retry would fail the same way. */
+        ov_warn("livekit webhook: event refused by its shard: %s",
+                ov_strerror(err));
+        answer_ok(ctx);
+        return;
+    }
+    if (reply->outcome == IPC_MEETEV_STALE)
+        ov_info("livekit webhook: stale event for room %.*s ignored",
+                (int)reply->room.room_id.len, reply->room.room_id.ptr);
+    answer_ok(ctx);
+}
+
+static uint32_t meeting_kind(gw_lk_kind_t k)
+{
+    switch (k) {
+    case GW_LK_ROOM_STARTED:
+        return IPC_MEET_ROOM_STARTED;
+    case GW_LK_ROOM_FINISHED:
+        return IPC_MEET_ROOM_FINISHED;
+    case GW_LK_PARTICIPANT_JOINED:
+        return IPC_MEET_PARTICIPANT_JOINED;
+    case GW_LK_PARTICIPANT_LEFT:
+        return IPC_MEET_PARTICIPANT_LEFT;
+    default:
+        return 0;
+    }
+}
+
+void gw_route_livekit_webhook(gw_ctx_t *ctx)
+{
+    const gw_config_t *cfg = ctx->app->cfg;
+    gw_req_t *req = ctx->req;
+    char why[128];
+    if (gw_lk_verify(gw_req_header(req, "authorization"), req->body.data,
+                     req->body.len, cfg->livekit_api_key,
+                     cfg->livekit_api_secret, ov_time_now_ms() / 1000, why,
+                     sizeof(why)) != 0) {
+        ov_warn("livekit webhook from %s rejected: %s", req->peer, why);
+        char msg[192];
+        snprintf(msg, sizeof(msg), "Invalid LiveKit webhook: %s", why);
+        gw_ctx_send_error(ctx, 401, "Authentication Error", msg, NULL);
+        return;
+    }
+    gw_lk_event_t ev;
+    if (gw_lk_event_parse(req->body.data, req->body.len, &ev) != 0) {
+        ov_warn("livekit webhook: malformed event body ignored");
+        answer_ok(ctx);
+        return;
+    }
+    uint32_t kind = meeting_kind(ev.kind);
+    int participant = kind == IPC_MEET_PARTICIPANT_JOINED ||
+                      kind == IPC_MEET_PARTICIPANT_LEFT;
+    /* Only standard participants count (LIVEKIT.md §2.2): egress and agent
+     * participants are not people in the meeting. */
+    if (kind == 0 || ev.room_name[0] == '\0' ||
+        (participant && (!ev.participant_standard || !ev.participant[0]))) {
+        ov_debug("livekit webhook: %s ignored", ev.event);
+        gw_lk_event_free(&ev);
+        answer_ok(ctx);
+        return;
+    }
+    ipc_meeting_event_t m;
+    memset(&m, 0, sizeof(m));
+    m.room_id = ov_str(ev.room_name);
+    m.kind = kind;
+    m.event_id = ov_str(ev.id);
+    m.created_at = ev.created_at;
+    m.participant = ov_str(participant ? ev.participant : "");
+    uint32_t shard = ov_shard_of(ev.room_name, strlen(ev.room_name),
+                                 gw_pool_size(ctx->app->pool));
+    int rc = gw_shard_meeting_event(ctx->app->pool, shard, &m,
+                                    meeting_reply_cb, ctx);
+    gw_lk_event_free(&ev);
+    if (rc != 0)
+        meeting_reply_cb(rc, NULL, ctx);
+}
