@@ -86,6 +86,12 @@ echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
 run_wrk "GET /rooms?maxItems=10" "$URL" bench/rooms_list.lua
 echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
 
+# LiveKit webhook intake: signed participant_joined events for 10,000 rooms
+# (the first pass applies them, later passes are verified duplicates).
+head -n 10000 "$TMP/ids" | "$BIN/meetctl" bench-requests - "$TMP/webhooks" >/dev/null
+BENCH_WEBHOOKS="$TMP/webhooks" run_wrk "POST /livekit/webhook" "$URL" bench/webhooks.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
+
 # Fault scenario: kill -9 one worker in the middle of a run. The gateway
 # must stay up, the other shard keep serving, and the killed shard serve
 # again within a second.

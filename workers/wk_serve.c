@@ -55,22 +55,26 @@ typedef struct {
      * batch's transaction. Ignored for control messages. */
     wk_db_kind_t db;
     wk_handler_fn fn;
+    /* A read-only operation needs no transaction of its own: before the
+     * batch's first write it runs in autocommit, after it inside the open
+     * transaction (seeing the batch's writes), never in a savepoint. */
+    bool readonly;
 } wk_route_t;
 
 /* Every message a worker accepts. Adding an operation means adding its row
  * here and its handler in the file of its family. */
 static const wk_route_t routes[] = {
-    {IPC_MSG_PING, WK_DB_SHARD, handle_ping},
-    {IPC_MSG_SHUTDOWN, WK_DB_SHARD, handle_shutdown},
-    {IPC_MSG_APIKEY_ENSURE, WK_DB_SYSTEM, wk_system_apikey_ensure},
-    {IPC_MSG_ROOM_CREATE, WK_DB_SHARD, wk_room_create},
-    {IPC_MSG_ROOM_GET, WK_DB_SHARD, wk_room_get},
-    {IPC_MSG_ROOM_UPDATE_CONFIG, WK_DB_SHARD, wk_room_update_config},
-    {IPC_MSG_ROOM_SET_STATUS, WK_DB_SHARD, wk_room_set_status},
-    {IPC_MSG_ROOM_DELETE, WK_DB_SHARD, wk_room_delete},
-    {IPC_MSG_ROOM_LIST, WK_DB_SHARD, wk_room_list},
-    {IPC_MSG_MEETING_EVENT, WK_DB_SHARD, wk_meeting_event},
-    {IPC_MSG_ROOMS_EXPIRE, WK_DB_SHARD, wk_rooms_expire},
+    {IPC_MSG_PING, WK_DB_SHARD, handle_ping, false},
+    {IPC_MSG_SHUTDOWN, WK_DB_SHARD, handle_shutdown, false},
+    {IPC_MSG_APIKEY_ENSURE, WK_DB_SYSTEM, wk_system_apikey_ensure, false},
+    {IPC_MSG_ROOM_CREATE, WK_DB_SHARD, wk_room_create, false},
+    {IPC_MSG_ROOM_GET, WK_DB_SHARD, wk_room_get, true},
+    {IPC_MSG_ROOM_UPDATE_CONFIG, WK_DB_SHARD, wk_room_update_config, false},
+    {IPC_MSG_ROOM_SET_STATUS, WK_DB_SHARD, wk_room_set_status, false},
+    {IPC_MSG_ROOM_DELETE, WK_DB_SHARD, wk_room_delete, false},
+    {IPC_MSG_ROOM_LIST, WK_DB_SHARD, wk_room_list, true},
+    {IPC_MSG_MEETING_EVENT, WK_DB_SHARD, wk_meeting_event, false},
+    {IPC_MSG_ROOMS_EXPIRE, WK_DB_SHARD, wk_rooms_expire, false},
 };
 
 static const wk_route_t *route_find(uint32_t type)
@@ -218,6 +222,13 @@ static int run_operation(wk_ctx_t *ctx, wk_batch_t *b, const wk_route_t *r,
                          const ipc_frame_t *f)
 {
     wk_db_t *db = &ctx->dbs[r->db];
+    if (r->readonly && !b->failed[r->db]) {
+        size_t off = b->stage.len;
+        int rc = r->fn(ctx, db, f, &b->stage);
+        if (rc != 0)
+            b->stage.len = off;
+        return rc;
+    }
     if (!b->began[r->db]) {
         b->began[r->db] = true;
         if (wk_db_run(db, WK_STMT_BEGIN) != 0)
