@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake pkg-config python3 libuv1-dev node-llhttp \
         libmsgpack-dev libsqlite3-dev libjansson-dev libssl-dev \
         libcurl4-openssl-dev libarchive-dev libseccomp-dev \
-        libunistring-dev
+        libunistring-dev ffmpeg
 BENCH_DEPS := wrk util-linux curl
 
 .PHONY: all deps build build-asan build-release run test test-dev test-asan \

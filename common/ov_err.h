@@ -47,7 +47,26 @@
     XX(OV_ETOOMANYCONN, -22, 503, "Service Unavailable",                       \
        "Too many connections")                                                 \
     XX(OV_ENOROOM, -23, 404, "Room Error", "Room does not exist")              \
-    XX(OV_EROOMACTIVE, -24, 409, "Room Error", "Room has an active meeting")
+    XX(OV_EROOMACTIVE, -24, 409, "Room Error", "Room has an active meeting")  \
+    XX(OV_ENOREC, -25, 404, "Recording Error", "Recording not found")          \
+    XX(OV_ERECDISABLED, -26, 403, "Recording Error",                           \
+       "Recording is disabled for room")                                       \
+    XX(OV_ERECLOCKED, -27, 409, "Recording Error",                             \
+       "Room is already being recorded")                                       \
+    XX(OV_ENOPARTICIPANTS, -28, 409, "Recording Error",                        \
+       "Room has no participants")                                             \
+    XX(OV_ERECNOTSTOPPED, -29, 409, "Recording Error",                         \
+       "Recording is not stopped yet")                                         \
+    XX(OV_ERECSTARTING, -30, 409, "Recording Error",                           \
+       "Recording cannot be stopped while starting")                           \
+    XX(OV_ERECSTOPPED, -31, 409, "Recording Error",                            \
+       "Recording is already stopped")                                         \
+    XX(OV_ERECTIMEOUT, -32, 503, "Recording Error",                            \
+       "Recording timed out while starting")                                   \
+    XX(OV_EEGRESS, -33, 500, "Internal Server Error",                          \
+       "Unexpected error while starting Room Composite Egress")                \
+    XX(OV_ERANGE, -34, 416, "Recording Error", "Range not satisfiable")        \
+    XX(OV_ELIVEKIT, -35, 503, "LiveKit Error", "LiveKit is not available")
 
 typedef enum {
     OV_OK = 0,

@@ -39,6 +39,17 @@ static inline int ov_str_eq(ov_str_t a, ov_str_t b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
+/** Byte-wise order of two views (memcmp, then the shorter first), the
+ *  order SQLite's BINARY collation gives. */
+static inline int ov_str_cmp(ov_str_t a, ov_str_t b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
 /** Case-insensitive ASCII comparison of a view and a C string. */
 int ov_str_ieq(ov_str_t a, const char *b);
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "gw_auth.h"
+#include "gw_routes_media.h"
 #include "ov_err.h"
 #include "ov_log.h"
 
@@ -23,6 +24,16 @@ static const gw_route_t api_routes[] = {
     {"GET", "/rooms/:roomId/config", (void *)gw_route_room_get_config, A},
     {"PUT", "/rooms/:roomId/config", (void *)gw_route_room_update_config, A},
     {"PUT", "/rooms/:roomId/status", (void *)gw_route_room_set_status, A},
+    {"POST", "/recordings", (void *)gw_route_rec_start, A},
+    {"GET", "/recordings", (void *)gw_route_rec_list, A},
+    {"DELETE", "/recordings", (void *)gw_route_rec_bulk_delete, A},
+    /* Before /recordings/:recordingId, which would take "download". */
+    {"GET", "/recordings/download", (void *)gw_route_rec_download, 0},
+    {"GET", "/recordings/:recordingId", (void *)gw_route_rec_get, 0},
+    {"DELETE", "/recordings/:recordingId", (void *)gw_route_rec_delete, A},
+    {"POST", "/recordings/:recordingId/stop", (void *)gw_route_rec_stop, A},
+    {"GET", "/recordings/:recordingId/media", (void *)gw_route_rec_media, 0},
+    {"GET", "/recordings/:recordingId/url", (void *)gw_route_rec_url, A},
     {"GET", "/openapi.yaml", (void *)gw_route_openapi, 0},
 };
 
@@ -67,6 +78,12 @@ void gw_ctx_send_json_text(gw_ctx_t *ctx, int status, const char *body,
     gw_http_respond(ctx->req, status, "application/json; charset=utf-8",
                     extra_headers, body, len);
     ctx_free(ctx);
+}
+
+void gw_ctx_send_invalid(gw_ctx_t *ctx, json_t *details)
+{
+    gw_ctx_send_error(ctx, 422, "Unprocessable Entity", "Invalid request",
+                      details);
 }
 
 void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message)

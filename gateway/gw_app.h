@@ -24,6 +24,8 @@ typedef struct gw_app_s {
     gw_pool_t *pool;        /* borrowed */
     char *api_key;          /* owned; the key the API accepts */
     uv_loop_t *loop;
+    struct gw_egress_s *egress; /* the recording backend (gw_egress.h) */
+    struct gw_rec_waiter_s *rec_waiters; /* starts awaiting "active" */
     uv_timer_t gc_timer;    /* the scheduled jobs (gw_jobs.c) */
     unsigned gc_running;    /* shards whose expiry pass is in progress */
 } gw_app_t;
@@ -59,6 +61,10 @@ void gw_ctx_send_json(gw_ctx_t *ctx, int status, json_t *body,
 void gw_ctx_send_json_text(gw_ctx_t *ctx, int status, const char *body,
                            size_t len, const char *extra_headers);
 
+/** Answers 422 {"error":"Unprocessable Entity","message":"Invalid
+ *  request","details":details} (takes ownership) and releases `ctx`. */
+void gw_ctx_send_invalid(gw_ctx_t *ctx, json_t *details);
+
 /** Answers with the error of an ov_err code (message NULL: the table's)
  *  and releases `ctx`. */
 void gw_ctx_send_err(gw_ctx_t *ctx, int err, const char *message);
@@ -72,6 +78,13 @@ void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
 void gw_route_health(gw_ctx_t *ctx);
 void gw_route_openapi(gw_ctx_t *ctx);
 void gw_route_livekit_webhook(gw_ctx_t *ctx);
+void gw_route_rec_start(gw_ctx_t *ctx);
+void gw_route_rec_stop(gw_ctx_t *ctx);
+void gw_route_rec_get(gw_ctx_t *ctx);
+void gw_route_rec_list(gw_ctx_t *ctx);
+void gw_route_rec_delete(gw_ctx_t *ctx);
+void gw_route_rec_bulk_delete(gw_ctx_t *ctx);
+void gw_route_rec_url(gw_ctx_t *ctx);
 void gw_route_room_create(gw_ctx_t *ctx);
 void gw_route_rooms_list(gw_ctx_t *ctx);
 void gw_route_rooms_bulk_delete(gw_ctx_t *ctx);

@@ -269,6 +269,12 @@ static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
                     "invalid value for MEET_SANDBOX: '%s' (expected seccomp "
                     "or none)",
                     cfg->sandbox);
+    if (strcmp(cfg->recording_backend, "local") != 0 &&
+        strcmp(cfg->recording_backend, "livekit") != 0)
+        return fail(errbuf, errlen,
+                    "invalid value for MEET_RECORDING_BACKEND: '%s' "
+                    "(expected local or livekit)",
+                    cfg->recording_backend);
     if (cfg->data_dir[0] == '\0')
         return fail(errbuf, errlen, "MEET_DATA_DIR must not be empty");
     if (cfg->host[0] == '\0')

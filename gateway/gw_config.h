@@ -59,6 +59,14 @@
     XX(shutdown_timeout_ms, INT, "MEET_SHUTDOWN_TIMEOUT_MS",                   \
        "shutdown-timeout-ms", "10000", 0, 600000,                              \
        "on SIGTERM, time allowed for requests in flight to finish")            \
+    XX(recording_backend, STR, "MEET_RECORDING_BACKEND", "recording-backend",  \
+       "local", 0, 0,                                                          \
+       "local (ffmpeg records a synthetic test pattern) or livekit")           \
+    XX(ffmpeg, STR, "MEET_FFMPEG", "ffmpeg", "ffmpeg", 0, 0,                   \
+       "ffmpeg executable of the local recording backend")                     \
+    XX(recording_start_timeout_ms, INT, "MEET_RECORDING_START_TIMEOUT_MS",     \
+       "recording-start-timeout-ms", "20000", 100, 600000,                     \
+       "a recording not active within this fails with 503")                    \
     XX(gc_interval_ms, INT, "MEET_GC_INTERVAL_MS", "gc-interval-ms", "60000",  \
        100, 86400000,                                                          \
        "how often expired rooms are processed (also once at start)")           \

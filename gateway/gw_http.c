@@ -7,6 +7,9 @@
  * the queue order is the write order. Responses that are ready at the head
  * of the queue are written together in one uv_write; only one write is in
  * flight per connection, and the next batch is built when it completes.
+ * A streamed response stays at its place in the queue while its producer
+ * adds bytes; each batch takes what it has produced so far, and nothing
+ * behind it is written until it has finished.
  *
  * Errors detected while parsing (limits, malformed input, timeouts) become a
  * synthetic response on the request being parsed, queued behind the earlier
@@ -90,7 +93,7 @@ struct gw_conn_s {
     size_t hdr_bytes;
     int hstate;             /* 0 none, 1 in a field, 2 in a value */
     const char *exec_start; /* data given to the running llhttp_execute */
-    int err; /* ov_err code set by a callback that failed */
+    int err;                /* ov_err code set by a callback that failed */
     unsigned in_body : 1;
     unsigned reading : 1;
     unsigned writing : 1;
@@ -108,10 +111,24 @@ typedef struct {
     size_t ndone;    /* requests whose whole response is in this write */
     gw_req_t **reqs; /* the ndone requests, each referenced */
     uv_buf_t *bufs;
+    ov_buf_t *own;      /* stream bytes taken from their requests */
+    gw_req_t **own_req; /* the stream each own[] came from */
+    size_t nown;
+    size_t bytes; /* response bytes in this write (not "100 Continue") */
 } gw_write_t;
+
+/* A step run from a fresh stack on the next loop iteration: completing a
+ * stream that finished with nothing left to write, or firing a drain
+ * callback whose condition already holds. It references the request, so
+ * it works after the connection (or the server) is gone. */
+typedef struct {
+    uv_timer_t timer;
+    gw_req_t *req;
+} gw_kick_t;
 
 static void conn_update(gw_conn_t *c);
 static void conn_close(gw_conn_t *c);
+static void req_kick(gw_req_t *r);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
@@ -260,6 +277,8 @@ static gw_req_t *req_new(gw_conn_t *c)
     r->refcount = 1;
     r->keep_alive = 1;
     r->conn = c;
+    r->loop = c->server->loop;
+    r->stream_left = -1;
     snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
     if (c->tail)
         c->tail->next = r;
@@ -352,6 +371,7 @@ void gw_http_respond(gw_req_t *req, int status, const char *content_type,
     if (!nobody && !req->head && body_len > 0)
         ov_buf_append(o, body, body_len);
     c->backlog += o->len;
+    req->unsent = o->len;
     if (!req->keep_alive)
         c->no_more_input = 1;
     if (!c->in_execute)
@@ -392,12 +412,21 @@ void gw_http_send_err(gw_req_t *req, int err, const char *message)
 
 static void write_cb(uv_write_t *w, int status);
 
+/* True for a finished stream whose bytes have all been written. */
+static int stream_spent(const gw_req_t *r)
+{
+    return r->stream == 2 && r->unsent == 0;
+}
+
 /* Writes every response ready at the head of the queue (and a pending
- * "100 Continue") in one uv_write. */
+ * "100 Continue") in one uv_write. An open stream contributes the bytes it
+ * has produced so far and ends the batch: what follows it waits. Stream
+ * bytes move into the write, so that the producer can append to a fresh
+ * buffer while they are in flight. */
 static void conn_flush(gw_conn_t *c)
 {
     static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    size_t nbufs = 0, ndone = 0, i = 0, j = 0;
+    size_t nbufs = 0, ndone = 0, nown = 0, i = 0, j = 0, k = 0;
     gw_write_t *wr;
     gw_req_t *r;
     char *mem;
@@ -405,13 +434,29 @@ static void conn_flush(gw_conn_t *c)
 
     if (c->closing || c->writing || c->in_execute || c->lingering)
         return;
+    if (c->head && stream_spent(c->head)) {
+        /* Nothing to write, yet the stream must leave the queue through
+         * the path a write completion takes, which may run the parser:
+         * not on the producer's stack. */
+        req_kick(c->head);
+        return;
+    }
     for (r = c->head; r; r = r->next) {
         if (!r->responded) {
             if (r->cont == 1 && !r->dispatched)
                 nbufs++;
             break;
         }
-        nbufs++;
+        if (r->stream) {
+            if (r->out.len > 0) {
+                nbufs++;
+                nown++;
+            }
+            if (r->stream == 1)
+                break;
+        } else {
+            nbufs++;
+        }
         ndone++;
         if (!r->keep_alive)
             break;
@@ -419,28 +464,53 @@ static void conn_flush(gw_conn_t *c)
     if (nbufs == 0)
         return;
 
-    mem = ov_xcalloc(1, sizeof(*wr) + ndone * sizeof(gw_req_t *) +
-                            nbufs * sizeof(uv_buf_t));
+    mem = ov_xcalloc(1, sizeof(*wr) + (ndone + nown) * sizeof(gw_req_t *) +
+                            nbufs * sizeof(uv_buf_t) + nown * sizeof(ov_buf_t));
     wr = (gw_write_t *)(void *)mem;
     wr->bufs = (uv_buf_t *)(void *)(mem + sizeof(*wr));
+    wr->own =
+        (ov_buf_t *)(void *)(mem + sizeof(*wr) + nbufs * sizeof(uv_buf_t));
     wr->reqs =
-        (gw_req_t **)(void *)(mem + sizeof(*wr) + nbufs * sizeof(uv_buf_t));
+        (gw_req_t **)(void *)(mem + sizeof(*wr) + nbufs * sizeof(uv_buf_t) +
+                              nown * sizeof(ov_buf_t));
+    wr->own_req = wr->reqs + ndone;
     wr->conn = c;
     wr->ndone = ndone;
-    for (r = c->head; r && i < nbufs; r = r->next) {
+    wr->nown = nown;
+    for (r = c->head; r && (i < nbufs || j < ndone); r = r->next) {
         if (!r->responded) {
             wr->bufs[i++] = uv_buf_init((char *)k100, sizeof(k100) - 1);
             r->cont = 2;
             break;
         }
-        wr->bufs[i++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
+        if (r->stream) {
+            if (r->out.len > 0) {
+                wr->own[k] = r->out;
+                wr->own_req[k] = r;
+                memset(&r->out, 0, sizeof(r->out));
+                wr->bufs[i++] =
+                    uv_buf_init(wr->own[k].data, (unsigned)wr->own[k].len);
+                wr->bytes += wr->own[k].len;
+                k++;
+            }
+            if (r->stream == 1)
+                break;
+        } else {
+            wr->bufs[i++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
+            wr->bytes += r->out.len;
+        }
         wr->reqs[j++] = r;
+        if (!r->keep_alive)
+            break;
     }
+    OV_ASSERT(i == nbufs && j == ndone && k == nown);
     rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, wr->bufs, (unsigned)nbufs,
                   write_cb);
     if (rc < 0) {
         ov_debug("http: uv_write() failed for %s: %s", c->peer,
                  uv_strerror(rc));
+        for (k = 0; k < nown; k++)
+            ov_buf_free(&wr->own[k]);
         free(wr);
         conn_close(c);
         return;
@@ -483,6 +553,116 @@ static void conn_linger(gw_conn_t *c)
 
 static void conn_parse(gw_conn_t *c, const char *data, size_t len);
 
+/* Removes the head request, whose response has been written, from the
+ * queue. Returns 1 if the connection ends after it. */
+static int conn_pop_head(gw_conn_t *c)
+{
+    gw_req_t *r = c->head;
+    int last = !r->keep_alive;
+
+    c->head = r->next;
+    if (c->head == NULL)
+        c->tail = NULL;
+    r->next = NULL;
+    c->nqueued--;
+    if (r->counted) {
+        c->server->inflight--;
+        r->counted = 0;
+    }
+    r->conn = NULL;
+    gw_req_unref(r);
+    return last;
+}
+
+/* The unsent bytes that hold `r` back: those of the responses up to and
+ * including it. Responses behind it cannot go out first, so counting
+ * them would let a later stream that waits behind `r` stall it. */
+static size_t req_unsent_ahead(const gw_req_t *r)
+{
+    const gw_conn_t *c = r->conn;
+    size_t n = 0;
+
+    if (c == NULL || c->closing)
+        return 0;
+    for (const gw_req_t *q = c->head; q; q = q->next) {
+        n += q->unsent;
+        if (q == r)
+            break;
+    }
+    return n;
+}
+
+/* Fires the armed drain callback of `r` if its condition holds: the
+ * client is gone, or the unsent bytes ahead of it are below the low mark.
+ * The callback is disarmed first, so it fires at most once. */
+static void drain_maybe_fire(gw_req_t *r)
+{
+    void (*cb)(gw_req_t *, void *) = r->drain_cb;
+
+    if (cb == NULL)
+        return;
+    if (req_unsent_ahead(r) >= GW_HTTP_STREAM_HIGH / 4)
+        return;
+    r->drain_cb = NULL;
+    cb(r, r->drain_data);
+}
+
+/* Fires the drain callbacks armed on the queue. The candidates are taken
+ * first, each referenced, because a callback may write, end its stream or
+ * close the connection, all of which change the queue. */
+static void conn_fire_drains(gw_conn_t *c)
+{
+    gw_req_t *r, **v;
+    size_t n = 0, i = 0;
+
+    if (c->closing)
+        return;
+    for (r = c->head; r; r = r->next)
+        n += r->drain_cb != NULL;
+    if (n == 0)
+        return;
+    v = ov_xmalloc(n * sizeof(*v));
+    for (r = c->head; r; r = r->next) {
+        if (r->drain_cb != NULL) {
+            gw_req_ref(r);
+            v[i++] = r;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        drain_maybe_fire(v[i]);
+        gw_req_unref(v[i]);
+    }
+    free(v);
+}
+
+/* What follows a completed write (or a stream completed without one):
+ * finished streams with nothing left leave the queue, then the connection
+ * ends, resumes parsing or writes the next batch, and producers waiting
+ * for room are told. */
+static void conn_after_write(gw_conn_t *c, int finished)
+{
+    while (!finished && c->head && stream_spent(c->head))
+        finished = conn_pop_head(c);
+    if (finished) {
+        conn_linger(c);
+    } else if (c->parse_paused && !c->no_more_input &&
+               c->nqueued < c->server->limits.max_pipeline &&
+               c->backlog < GW_BACKLOG_MAX) {
+        /* Parse what was left in the read buffer when parsing paused;
+         * reading resumes once it is all consumed. */
+        const char *p = c->pend;
+        size_t n = c->pend_len;
+        c->parse_paused = 0;
+        c->pend = NULL;
+        c->pend_len = 0;
+        llhttp_resume(&c->parser);
+        conn_parse(c, p, n);
+    } else {
+        conn_update(c);
+    }
+    conn_fire_drains(c);
+}
+
 static void write_cb(uv_write_t *w, int status)
 {
     gw_write_t *wr = (gw_write_t *)(void *)w;
@@ -496,46 +676,192 @@ static void write_cb(uv_write_t *w, int status)
                      uv_strerror(status));
             conn_close(c);
         } else {
+            OV_ASSERT(c->backlog >= wr->bytes);
+            c->backlog -= wr->bytes;
+            /* An open stream is still queued (only a completion pops it,
+             * and none runs while this write is in flight). */
+            for (size_t i = 0; i < wr->nown; i++)
+                wr->own_req[i]->unsent -= wr->own[i].len;
             for (size_t i = 0; i < wr->ndone; i++) {
-                gw_req_t *r = c->head;
-                OV_ASSERT(r == wr->reqs[i]);
-                c->head = r->next;
-                if (c->head == NULL)
-                    c->tail = NULL;
-                r->next = NULL;
-                c->nqueued--;
-                c->backlog -= r->out.len;
-                if (r->counted) {
-                    c->server->inflight--;
-                    r->counted = 0;
-                }
-                if (!r->keep_alive)
-                    finished = 1;
-                r->conn = NULL;
-                gw_req_unref(r);
+                OV_ASSERT(c->head == wr->reqs[i]);
+                finished |= conn_pop_head(c);
             }
-            if (finished) {
-                conn_linger(c);
-            } else if (c->parse_paused && !c->no_more_input &&
-                       c->nqueued < c->server->limits.max_pipeline &&
-                       c->backlog < GW_BACKLOG_MAX) {
-                /* Parse what was left in the read buffer when parsing
-                 * paused; reading resumes once it is all consumed. */
-                const char *p = c->pend;
-                size_t n = c->pend_len;
-                c->parse_paused = 0;
-                c->pend = NULL;
-                c->pend_len = 0;
-                llhttp_resume(&c->parser);
-                conn_parse(c, p, n);
-            } else {
-                conn_update(c);
-            }
+            conn_after_write(c, finished);
         }
     }
     for (size_t i = 0; i < wr->ndone; i++)
         gw_req_unref(wr->reqs[i]);
+    for (size_t i = 0; i < wr->nown; i++)
+        ov_buf_free(&wr->own[i]);
     free(wr);
+}
+
+/* ---- streamed responses -------------------------------------------------
+ *
+ * A stream's request is "responded" from its start, so that it holds its
+ * place in the queue and gw_http_respond() ignores it. Its `out` buffer
+ * holds the bytes produced and not yet handed to a write; conn_flush()
+ * moves them into the write. The request leaves the queue when it has
+ * finished and its last bytes are written.
+ */
+
+static void kick_close_cb(uv_handle_t *h)
+{
+    gw_kick_t *k = h->data;
+
+    gw_req_unref(k->req);
+    free(k);
+}
+
+static void kick_cb(uv_timer_t *t)
+{
+    gw_kick_t *k = t->data;
+    gw_req_t *r = k->req;
+    gw_conn_t *c = r->conn;
+
+    r->kicked = 0;
+    if (c && !c->closing && !c->writing && !c->lingering && c->head == r &&
+        stream_spent(r))
+        conn_after_write(c, conn_pop_head(c));
+    drain_maybe_fire(r);
+    uv_close((uv_handle_t *)t, kick_close_cb);
+}
+
+/* Schedules kick_cb() for `r` on the next loop iteration (once, however
+ * often it is asked for before it runs). */
+static void req_kick(gw_req_t *r)
+{
+    gw_kick_t *k;
+
+    if (r->kicked)
+        return;
+    r->kicked = 1;
+    k = ov_xcalloc(1, sizeof(*k));
+    k->req = r;
+    gw_req_ref(r);
+    uv_timer_init(r->loop, &k->timer);
+    k->timer.data = k;
+    uv_timer_start(&k->timer, kick_cb, 0, 0);
+}
+
+int gw_http_stream_start(gw_req_t *req, int status, const char *content_type,
+                         const char *extra_headers, int64_t content_length)
+{
+    gw_conn_t *c;
+    ov_buf_t *o;
+
+    if (req == NULL || req->responded)
+        return -1;
+    req->responded = 1;
+    req->stream = 1;
+    c = req->conn;
+    if (c == NULL || c->closing)
+        return 0;
+
+    if (c->server->stopping && req->next == NULL && c->cur == NULL)
+        req->keep_alive = 0;
+    req->no_body = req->head || status == 204 || status == 304 ||
+                   (status >= 100 && status < 200);
+    o = &req->out;
+    ov_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+                  status_reason(status), server_date(c->server));
+    if (content_type)
+        ov_buf_printf(o, "Content-Type: %s\r\n", content_type);
+    if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
+        req->stream_left = 0;
+    } else if (content_length >= 0) {
+        ov_buf_printf(o, "Content-Length: %lld\r\n", (long long)content_length);
+        req->stream_left = content_length;
+    } else if (req->http10) {
+        /* HTTP/1.0 has no chunked encoding: the end of the connection
+         * ends the body. */
+        if (!req->head)
+            req->keep_alive = 0;
+    } else {
+        ov_buf_appends(o, "Transfer-Encoding: chunked\r\n");
+        req->chunked = 1;
+    }
+    if (!req->keep_alive)
+        ov_buf_appends(o, "Connection: close\r\n");
+    else if (req->http10)
+        ov_buf_appends(o, "Connection: keep-alive\r\n");
+    if (extra_headers)
+        ov_buf_appends(o, extra_headers);
+    ov_buf_appends(o, "\r\n");
+    c->backlog += o->len;
+    req->unsent += o->len;
+    if (!req->keep_alive)
+        c->no_more_input = 1;
+    if (!c->in_execute)
+        conn_update(c);
+    return 0;
+}
+
+size_t gw_http_stream_write(gw_req_t *req, const char *data, size_t len)
+{
+    gw_conn_t *c = req->conn;
+    size_t before;
+
+    if (c == NULL || c->closing)
+        return 0;
+    if (req->stream != 1 || req->no_body)
+        return req_unsent_ahead(req);
+    /* Bytes beyond the announced Content-Length would be read as the next
+     * response; a producer whose source grew loses them instead. */
+    if (req->stream_left >= 0 && (uint64_t)req->stream_left < len)
+        len = (size_t)req->stream_left;
+    if (len == 0)
+        return req_unsent_ahead(req);
+    if (req->stream_left >= 0)
+        req->stream_left -= (int64_t)len;
+    before = req->out.len;
+    if (req->chunked)
+        ov_buf_printf(&req->out, "%zx\r\n", len);
+    ov_buf_append(&req->out, data, len);
+    if (req->chunked)
+        ov_buf_append(&req->out, "\r\n", 2);
+    c->backlog += req->out.len - before;
+    req->unsent += req->out.len - before;
+    if (!c->in_execute)
+        conn_update(c);
+    return req_unsent_ahead(req);
+}
+
+void gw_http_stream_on_drain(gw_req_t *req, gw_http_drain_cb cb, void *data)
+{
+    req->drain_cb = cb;
+    req->drain_data = data;
+    /* A condition that already holds is reported from a fresh stack, never
+     * from inside this call. */
+    if (req_unsent_ahead(req) < GW_HTTP_STREAM_HIGH / 4)
+        req_kick(req);
+}
+
+void gw_http_stream_end(gw_req_t *req, int abort)
+{
+    gw_conn_t *c = req->conn;
+
+    if (req->stream != 1)
+        return;
+    req->stream = 2;
+    req->drain_cb = NULL;
+    if (c == NULL || c->closing)
+        return;
+    /* A body shorter than its Content-Length cannot be completed: the
+     * client must see it cut, not wait for the rest. */
+    if (!req->no_body && req->stream_left > 0)
+        abort = 1;
+    if (abort) {
+        ov_debug("http: aborting streamed response to %s", c->peer);
+        req->keep_alive = 0;
+        c->no_more_input = 1;
+    } else if (req->chunked && !req->no_body) {
+        ov_buf_append(&req->out, "0\r\n\r\n", 5);
+        c->backlog += 5;
+        req->unsent += 5;
+    }
+    if (!c->in_execute)
+        conn_update(c);
 }
 
 /* ---- connection state ------------------------------------------------------
@@ -663,6 +989,10 @@ static void conn_close(gw_conn_t *c)
         next = r->next;
         r->next = NULL;
         r->conn = NULL;
+        /* A producer waiting for room learns that the client is gone from
+         * a fresh stack: conn_close() may run inside its own write. */
+        if (r->drain_cb != NULL)
+            req_kick(r);
         if (r->counted) {
             c->server->inflight--;
             r->counted = 0;

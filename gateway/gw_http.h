@@ -81,6 +81,16 @@ struct gw_req_s {
     int cont;              /* 100-continue: 0 none, 1 to send, 2 sent */
     int dispatched;        /* handed to the handler */
     int counted;           /* counted in the server's inflight */
+    /* streamed responses (gw_http_stream_*) */
+    int stream;            /* 0 none, 1 open, 2 finished */
+    int chunked;           /* body in chunked transfer encoding */
+    int no_body;           /* body bytes are dropped (HEAD, 204, 304) */
+    int64_t stream_left;   /* Content-Length bytes still owed, or -1 */
+    size_t unsent;         /* bytes of this response not yet written */
+    void (*drain_cb)(gw_req_t *, void *); /* armed one-shot drain */
+    void *drain_data;
+    int kicked;            /* a deferred step (kick) is scheduled */
+    uv_loop_t *loop;       /* for the kick, which may outlive the server */
 };
 
 /** Called once per complete request, with the request holding one reference
@@ -143,5 +153,46 @@ void gw_http_send_error(gw_req_t *req, int status, const char *error,
 /** gw_http_send_error() for an ov_err code; `message` NULL uses the
  *  table's default message. */
 void gw_http_send_err(gw_req_t *req, int err, const char *message);
+
+/* ---- streamed responses (media, ZIP) ------------------------------------
+ *
+ * A handler that produces a large body starts a stream instead of calling
+ * gw_http_respond(): the status line and headers are queued at once, body
+ * bytes follow with gw_http_stream_write(), and gw_http_stream_end()
+ * finishes the response. Pipelined responses keep their order: bytes of a
+ * stream wait behind the responses of earlier requests. Memory stays
+ * bounded because the producer writes only while the connection's unsent
+ * bytes are below GW_HTTP_STREAM_HIGH and otherwise waits for the drain
+ * callback. If the client goes away, the drain callback still fires once
+ * with gw_req_is_gone() true, so the producer can release what it holds. */
+
+/** Unsent bytes above which a producer should wait for the drain callback. */
+#define GW_HTTP_STREAM_HIGH (256u * 1024u)
+
+typedef void (*gw_http_drain_cb)(gw_req_t *req, void *data);
+
+/** Starts a streamed response. `content_length` >= 0 sends Content-Length
+ *  (the producer must then write exactly that many bytes); -1 uses chunked
+ *  transfer encoding. Returns 0, or -1 if the request was already answered
+ *  (nothing is sent then). */
+int gw_http_stream_start(gw_req_t *req, int status, const char *content_type,
+                         const char *extra_headers, int64_t content_length);
+
+/** Queues `len` body bytes (copied). Returns the connection's unsent byte
+ *  count after queuing, counting the responses up to and including this
+ *  one (later ones wait behind it and so do not hold it back); 0 bytes are
+ *  queued, and 0 is returned, when the client is gone. */
+size_t gw_http_stream_write(gw_req_t *req, const char *data, size_t len);
+
+/** Arms a one-shot callback, fired when the unsent bytes (counted as by
+ *  gw_http_stream_write) fall below GW_HTTP_STREAM_HIGH / 4, or when the
+ *  client is gone. It never fires from inside this call: a condition that
+ *  already holds is reported on the next loop iteration. */
+void gw_http_stream_on_drain(gw_req_t *req, gw_http_drain_cb cb, void *data);
+
+/** Finishes the streamed response (the last chunk for chunked encoding).
+ *  With `abort` the connection is closed instead, so that the client sees
+ *  a truncated body rather than a complete-looking one. */
+void gw_http_stream_end(gw_req_t *req, int abort);
 
 #endif

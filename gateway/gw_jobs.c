@@ -6,6 +6,9 @@
  * down is skipped and caught up at the next pass. */
 #include "gw_jobs.h"
 
+#include <string.h>
+
+#include "gw_egress.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_util.h"
@@ -50,12 +53,94 @@ static void expire_send(expire_pass_t *p)
         expire_reply_cb(rc, NULL, p);
 }
 
+/* ---- stale recordings ------------------------------------------------- */
+
+/* Records in progress whose egress the backend no longer runs are aborted
+ * (BEHAVIOUR.md §10, staleRecordingsGC). The local backend knows exactly
+ * which egresses run, so no grace period is needed: after a restart every
+ * recording that was in progress is aborted at once. */
+#define STALE_BATCH 100
+#define MAX_RUNNING 4096
+
+typedef struct {
+    gw_app_t *app;
+    uint32_t shard;
+    char **running; /* owned copies: a pass may outlive the egresses */
+    size_t nrunning;
+} stale_pass_t;
+
+static void stale_send(stale_pass_t *p);
+
+static void stale_reply_cb(int err, const ipc_rec_abort_stale_reply_t *reply,
+                           void *data)
+{
+    stale_pass_t *p = data;
+    if (err != 0) {
+        ov_warn("stale recordings on shard %u: %s", p->shard, ov_strerror(err));
+    } else {
+        for (uint32_t i = 0; i < reply->aborted.n; i++)
+            ov_info("recording %.*s aborted: its egress is gone",
+                    (int)reply->aborted.items[i].recording_id.len,
+                    reply->aborted.items[i].recording_id.ptr);
+        if (reply->more) {
+            stale_send(p);
+            return;
+        }
+    }
+    for (size_t i = 0; i < p->nrunning; i++)
+        free(p->running[i]);
+    free(p->running);
+    free(p);
+}
+
+static void stale_send(stale_pass_t *p)
+{
+    ipc_rec_abort_stale_t m;
+    memset(&m, 0, sizeof(m));
+    m.now_ms = ov_time_now_ms();
+    m.older_than_ms = 0;
+    m.limit = STALE_BATCH;
+    ov_str_t *ids = ov_xcalloc(p->nrunning ? p->nrunning : 1, sizeof(ov_str_t));
+    for (size_t i = 0; i < p->nrunning; i++)
+        ids[i] = ov_str(p->running[i]);
+    m.running.items = ids;
+    m.running.n = (uint32_t)p->nrunning;
+    int rc = gw_shard_rec_abort_stale(p->app->pool, p->shard, &m,
+                                      stale_reply_cb, p);
+    free(ids);
+    if (rc != 0)
+        stale_reply_cb(rc, NULL, p);
+}
+
+static void stale_start(gw_app_t *app)
+{
+    if (!app->egress)
+        return;
+    const char **ids = ov_xcalloc(MAX_RUNNING, sizeof(char *));
+    size_t nids = gw_egress_running(app->egress, ids, MAX_RUNNING);
+    if (nids > MAX_RUNNING)
+        nids = MAX_RUNNING;
+    uint32_t n = gw_pool_size(app->pool);
+    for (uint32_t s = 0; s < n; s++) {
+        stale_pass_t *p = ov_xcalloc(1, sizeof(*p));
+        p->app = app;
+        p->shard = s;
+        p->running = ov_xcalloc(nids ? nids : 1, sizeof(char *));
+        for (size_t i = 0; i < nids; i++)
+            p->running[i] = ov_xstrdup(ids[i]);
+        p->nrunning = nids;
+        stale_send(p);
+    }
+    free(ids);
+}
+
 static void gc_timer_cb(uv_timer_t *t)
 {
     gw_app_t *app = t->data;
     /* A pass still running (a large backlog) is not doubled. */
     if (app->gc_running > 0)
         return;
+    stale_start(app);
     uint32_t n = gw_pool_size(app->pool);
     app->gc_running = n;
     for (uint32_t s = 0; s < n; s++) {

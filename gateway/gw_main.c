@@ -19,6 +19,7 @@
 #include "gw_auth.h"
 #include "gw_datadir.h"
 #include "gw_jobs.h"
+#include "gw_recordings.h"
 #include "gw_version.h"
 #include "ov_err.h"
 #include "ov_log.h"
@@ -62,6 +63,15 @@ static void pool_stopped_cb(void *data)
         http_closed_cb(m);
 }
 
+static void recordings_closed_cb(void *data)
+{
+    gw_main_t *m = data;
+    if (m->pool)
+        gw_pool_stop(m->pool, 5000, pool_stopped_cb, m);
+    else
+        pool_stopped_cb(m);
+}
+
 static void drain_timer_cb(uv_timer_t *t)
 {
     gw_main_t *m = t->data;
@@ -74,10 +84,9 @@ static void drain_timer_cb(uv_timer_t *t)
                 gw_http_server_inflight(m->http),
                 (long long)m->cfg.shutdown_timeout_ms);
     uv_timer_stop(t);
-    if (m->pool)
-        gw_pool_stop(m->pool, 5000, pool_stopped_cb, m);
-    else
-        pool_stopped_cb(m);
+    /* Running recordings end cleanly first: their last events still reach
+     * the shards before the workers stop. */
+    gw_recordings_close(&m->app, recordings_closed_cb, m);
 }
 
 static void begin_shutdown(gw_main_t *m, int code)
@@ -258,6 +267,12 @@ int main(int argc, char **argv)
     uv_timer_init(m.loop, &m.drain_timer);
     m.drain_timer.data = &m;
 
+    int erc = gw_recordings_init(&m.app);
+    if (erc != 0) {
+        fprintf(stderr, "meetd: cannot start the recording backend: %s\n",
+                ov_strerror(erc));
+        return 1;
+    }
     gw_pool_start(m.pool, pool_ready_cb, &m);
     uv_run(m.loop, UV_RUN_DEFAULT);
 

@@ -218,7 +218,10 @@ int gw_cursor_decode(const char *token, const char *sort_field, bool desc,
     } else if (json_is_number(v)) {
         out->has_value = true;
         out->num = json_number_value(v);
-    } else if (!(json_is_null(v) && strcmp(sort_field, "autoDeletionDate") == 0)) {
+    } else if (!json_is_null(v)) {
+        /* Only null may stand in for a number: it is the position of a
+         * record without the value (no autoDeletionDate, no duration or
+         * size), which sorts first. */
         goto done;
     }
     out->id = ov_xstrdup(id);
@@ -237,21 +240,12 @@ void gw_cursor_free(gw_cursor_t *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int str_cmp(ov_str_t a, ov_str_t b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c != 0)
-        return c;
-    return a.len < b.len ? -1 : a.len > b.len;
-}
-
 int gw_room_cmp(const ipc_room_t *a, const ipc_room_t *b,
                 const char *sort_field)
 {
     int c = 0;
     if (strcmp(sort_field, "roomName") == 0) {
-        c = str_cmp(a->room_name, b->room_name);
+        c = ov_str_cmp(a->room_name, b->room_name);
     } else if (strcmp(sort_field, "autoDeletionDate") == 0) {
         if (a->has_auto_deletion_date != b->has_auto_deletion_date)
             c = a->has_auto_deletion_date ? 1 : -1;
@@ -262,5 +256,5 @@ int gw_room_cmp(const ipc_room_t *a, const ipc_room_t *b,
         c = (a->creation_date > b->creation_date) -
             (a->creation_date < b->creation_date);
     }
-    return c ? c : str_cmp(a->room_id, b->room_id);
+    return c ? c : ov_str_cmp(a->room_id, b->room_id);
 }

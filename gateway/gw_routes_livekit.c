@@ -7,10 +7,14 @@
  * 503, which makes LiveKit deliver the event again instead of losing it.
  * Everything else (malformed JSON, unknown rooms, events meetd does not act
  * on, duplicates) gets a prompt 200, never a hang. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gw_app.h"
+#include "gw_egress.h"
 #include "gw_livekit.h"
+#include "gw_recordings.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_util.h"
@@ -39,6 +43,18 @@ static void meeting_reply_cb(int err, const ipc_meeting_event_reply_t *reply,
         answer_ok(ctx);
         return;
     }
+    /* A meeting that ended with meetingEndAction delete took its room and
+     * recordings with it; the reply shows the room as it was. */
+    uint32_t kind = (uint32_t)(uintptr_t)ctx->op;
+    ctx->op = NULL;
+    if (kind == IPC_MEET_ROOM_FINISHED && reply->outcome == IPC_MEETEV_APPLIED &&
+        reply->has_room &&
+        ov_str_eq(reply->room.meeting_end_action, OV_STR_LIT("delete")) &&
+        ov_str_eq(reply->room.status, OV_STR_LIT("active_meeting"))) {
+        char *room = ov_xstrndup(reply->room.room_id.ptr, reply->room.room_id.len);
+        gw_recordings_remove_room_media(ctx->app, room);
+        free(room);
+    }
     if (reply->outcome == IPC_MEETEV_STALE)
         ov_info("livekit webhook: stale event for room %.*s ignored",
                 (int)reply->room.room_id.len, reply->room.room_id.ptr);
@@ -59,6 +75,36 @@ static uint32_t meeting_kind(gw_lk_kind_t k)
     default:
         return 0;
     }
+}
+
+static void egress_done_cb(void *data, int err, const ipc_rec_t *rec)
+{
+    gw_ctx_t *ctx = data;
+    (void)rec;
+    if (err != 0 && ov_err_http_status(err) == 503) {
+        gw_ctx_send_err(ctx, err, NULL);
+        return;
+    }
+    if (err != 0)
+        ov_warn("livekit webhook: egress event refused: %s", ov_strerror(err));
+    answer_ok(ctx);
+}
+
+/* egress_* events feed the recording state machine (LIVEKIT.md §2.3). */
+static void handle_egress(gw_ctx_t *ctx, gw_lk_event_t *ev)
+{
+    uint32_t kind;
+    ipc_rec_t rec;
+    char *scratch = NULL;
+    if (!ev->egress_info ||
+        gw_egress_map_info(ev->egress_info, ev->kind, &kind, &rec,
+                           &scratch) != 0) {
+        free(scratch);
+        answer_ok(ctx); /* not a recording egress */
+        return;
+    }
+    gw_recordings_event(ctx->app, kind, &rec, egress_done_cb, ctx);
+    free(scratch);
 }
 
 void gw_route_livekit_webhook(gw_ctx_t *ctx)
@@ -82,6 +128,12 @@ void gw_route_livekit_webhook(gw_ctx_t *ctx)
         answer_ok(ctx);
         return;
     }
+    if (ev.kind == GW_LK_EGRESS_STARTED || ev.kind == GW_LK_EGRESS_UPDATED ||
+        ev.kind == GW_LK_EGRESS_ENDED) {
+        handle_egress(ctx, &ev);
+        gw_lk_event_free(&ev);
+        return;
+    }
     uint32_t kind = meeting_kind(ev.kind);
     int participant = kind == IPC_MEET_PARTICIPANT_JOINED ||
                       kind == IPC_MEET_PARTICIPANT_LEFT;
@@ -101,6 +153,7 @@ void gw_route_livekit_webhook(gw_ctx_t *ctx)
     m.event_id = ov_str(ev.id);
     m.created_at = ev.created_at;
     m.participant = ov_str(participant ? ev.participant : "");
+    ctx->op = (void *)(uintptr_t)kind; /* for the reply: which event */
     uint32_t shard = ov_shard_of(ev.room_name, strlen(ev.room_name),
                                  gw_pool_size(ctx->app->pool));
     int rc = gw_shard_meeting_event(ctx->app->pool, shard, &m,

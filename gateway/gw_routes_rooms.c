@@ -10,6 +10,7 @@
 
 #include "gw_app.h"
 #include "gw_json.h"
+#include "gw_recordings.h"
 #include "gw_room_json.h"
 #include "gw_url.h"
 #include "gw_valid.h"
@@ -30,18 +31,12 @@ static uint32_t shard_of(const gw_ctx_t *ctx, const char *room_id)
     return ov_shard_of(room_id, strlen(room_id), gw_pool_size(ctx->app->pool));
 }
 
-static void send_invalid(gw_ctx_t *ctx, json_t *details)
-{
-    gw_ctx_send_error(ctx, 422, "Unprocessable Entity", "Invalid request",
-                      details);
-}
-
 static void send_simple_invalid(gw_ctx_t *ctx, const char *field,
                                 const char *message)
 {
     json_t *d = json_array();
     gw_valid_issue(d, field, message);
-    send_invalid(ctx, d);
+    gw_ctx_send_invalid(ctx, d);
 }
 
 /* Answers a failed shard operation: the room errors with their templated
@@ -117,7 +112,7 @@ static char *path_room_id(gw_ctx_t *ctx, const char *field)
         json_t *d;
         json_array_foreach(details, i, d)
             json_object_set_new(d, "field", json_string(field));
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return NULL;
     }
     return id;
@@ -246,7 +241,7 @@ void gw_route_room_create(gw_ctx_t *ctx)
     if (gw_valid_room_create(ctx->body, ov_time_now_ms(), &op->create,
                              &details) != 0) {
         room_op_free(ctx);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     create_send(ctx);
@@ -347,7 +342,7 @@ void gw_route_room_update_config(gw_ctx_t *ctx)
     json_t *patch = NULL, *details = NULL;
     if (gw_valid_room_config_patch(ctx->body, &patch, &details) != 0) {
         free(id);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     room_op_new(ctx, id);
@@ -399,7 +394,7 @@ void gw_route_room_set_status(gw_ctx_t *ctx)
     json_t *details = NULL;
     if (gw_valid_room_status(ctx->body, &status, &details) != 0) {
         free(id);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     room_op_new(ctx, id);
@@ -411,6 +406,16 @@ void gw_route_room_set_status(gw_ctx_t *ctx)
 }
 
 /* ---- DELETE /rooms/{roomId} ------------------------------------------- */
+
+/* After a deletion that removed the room (or its recordings), their media
+ * goes too: the shard has forgotten the records already. */
+static void after_delete(gw_app_t *app, const char *room_id, unsigned outcome)
+{
+    unsigned fx = ov_room_del_effects(outcome);
+    if ((fx & (OV_DEL_FX_DELETE_ROOM | OV_DEL_FX_DELETE_RECORDINGS)) ||
+        ((fx & OV_DEL_FX_END_MEETING) && (fx & OV_DEL_FX_END_ACTION_DELETE)))
+        gw_recordings_remove_room_media(app, room_id);
+}
 
 /* Builds the body of a deletion outcome: for a 409 {"error","message"},
  * otherwise {"successCode","message","room"?}. Returns the HTTP status. */
@@ -453,6 +458,8 @@ static void delete_reply_cb(int err, const ipc_room_reply_t *reply, void *data)
         fail_op(ctx, OV_EPROTO, "deleting room '%s'");
         return;
     }
+    if (status != 409)
+        after_delete(ctx->app, op->room_id, reply->outcome);
     room_op_free(ctx);
     gw_ctx_send_json(ctx, status, body, NULL);
 }
@@ -467,7 +474,7 @@ void gw_route_room_delete(gw_ctx_t *ctx)
     json_t *details = NULL;
     if (gw_valid_delete_policies(&ctx->query, &wm, &wr, &details) != 0) {
         free(id);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     room_op_new(ctx, id);
@@ -566,6 +573,7 @@ static void bulk_reply_cb(int err, const ipc_room_reply_t *reply, void *data)
                              json_object_get(body, "message"));
             json_decref(body);
         } else if (status != 0) {
+            after_delete(b->ctx->app, id, reply->outcome);
             item = json_pack("{s:s}", "roomId", id);
             json_object_update(item, body);
             json_decref(body);
@@ -602,7 +610,7 @@ void gw_route_rooms_bulk_delete(gw_ctx_t *ctx)
         json_decref(d_pol);
         if (rc_ids == 0)
             gw_fields_free(ids, n);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     bulk_op_t *b = ov_xcalloc(1, sizeof(*b));
@@ -769,7 +777,7 @@ void gw_route_rooms_list(gw_ctx_t *ctx)
     json_t *details = NULL;
     if (gw_valid_room_list(&ctx->query, &op->in, &details) != 0) {
         free(op);
-        send_invalid(ctx, details);
+        gw_ctx_send_invalid(ctx, details);
         return;
     }
     gw_cursor_t cur;

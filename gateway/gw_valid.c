@@ -18,6 +18,7 @@
  * `key[]` / `key[<n>]` key is an array, a `key[name]` key is an object.
  */
 #include "gw_valid.h"
+#include "gw_valid_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -44,10 +45,7 @@ void gw_valid_issue(json_t *details, const char *field, const char *message)
     json_array_append_new(details, o);
 }
 
-static void gw__issuef(json_t *details, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void gw__issuef(json_t *details, const char *field, const char *fmt, ...)
+void gw__issuef(json_t *details, const char *field, const char *fmt, ...)
 {
     va_list ap;
     char *msg;
@@ -103,8 +101,8 @@ static const char *gw__js_type(const json_t *v)
 }
 
 /* zod's invalid_type issue: "Required" when the value is absent. */
-static void gw__type_issue(json_t *d, const char *field, const char *expected,
-                           const json_t *v)
+void gw__type_issue(json_t *d, const char *field, const char *expected,
+                    const json_t *v)
 {
     if (!v)
         gw_valid_issue(d, field, "Required");
@@ -210,7 +208,7 @@ static size_t gw__next_cp(const char *s, size_t len, ucs4_t *c)
 }
 
 /* The length JavaScript reports (UTF-16 code units). */
-static size_t gw__js_length(const char *s, size_t len)
+size_t gw__js_length(const char *s, size_t len)
 {
     size_t i = 0, units = 0;
     ucs4_t c;
@@ -224,7 +222,7 @@ static size_t gw__js_length(const char *s, size_t len)
 
 /* JavaScript's trim(): returns the view of s[0..*len) without leading and
  * trailing whitespace. */
-static const char *gw__js_trim(const char *s, size_t *len)
+const char *gw__js_trim(const char *s, size_t *len)
 {
     size_t i = 0, end = 0, n;
     int seen = 0;
@@ -256,12 +254,6 @@ static const char *gw__js_trim(const char *s, size_t *len)
 /* Enums                                                               */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-    const char *const *values;
-    size_t n;
-    int native; /* z.nativeEnum: numbers are compared, not type errors */
-} gw__enum_t;
-
 static const char *const gw__with_meeting_v[] = {"force", "when_meeting_ends",
                                                  "fail"};
 static const char *const gw__with_recordings_v[] = {"force", "close", "fail"};
@@ -279,15 +271,10 @@ static const char *const gw__vcodec_v[] = {"DEFAULT_VC", "H264_BASELINE",
 static const char *const gw__acodec_v[] = {"DEFAULT_AC", "OPUS", "AAC",
                                            "AC_MP3"};
 
-#define GW__ENUM(arr, native)                                                  \
-    {                                                                          \
-        arr, sizeof(arr) / sizeof(arr[0]), native                              \
-    }
-
 static const gw__enum_t gw__with_meeting = GW__ENUM(gw__with_meeting_v, 1);
 static const gw__enum_t gw__with_recordings =
     GW__ENUM(gw__with_recordings_v, 1);
-static const gw__enum_t gw__layout = GW__ENUM(gw__layout_v, 1);
+const gw__enum_t gw__layout = GW__ENUM(gw__layout_v, 1);
 static const gw__enum_t gw__access = GW__ENUM(gw__access_v, 1);
 static const gw__enum_t gw__status_put = GW__ENUM(gw__status_put_v, 0);
 static const gw__enum_t gw__status_list = GW__ENUM(gw__status_list_v, 1);
@@ -313,7 +300,7 @@ static void gw__enum_join(const gw__enum_t *e, ov_buf_t *b)
 
 /* Returns the static value equal to s[0..len), or NULL. Length-aware so
  * that a value with an embedded NUL never matches. */
-static const char *gw__enum_find(const gw__enum_t *e, const char *s, size_t len)
+const char *gw__enum_find(const gw__enum_t *e, const char *s, size_t len)
 {
     size_t i;
 
@@ -323,8 +310,8 @@ static const char *gw__enum_find(const gw__enum_t *e, const char *s, size_t len)
     return NULL;
 }
 
-static void gw__enum_value_issue(json_t *d, const char *field,
-                                 const gw__enum_t *e, const char *received)
+void gw__enum_value_issue(json_t *d, const char *field, const gw__enum_t *e,
+                          const char *received)
 {
     ov_buf_t b = OV_BUF_INIT;
 
@@ -335,8 +322,8 @@ static void gw__enum_value_issue(json_t *d, const char *field,
     ov_buf_free(&b);
 }
 
-static void gw__enum_type_issue(json_t *d, const char *field,
-                                const gw__enum_t *e, const char *received)
+void gw__enum_type_issue(json_t *d, const char *field, const gw__enum_t *e,
+                         const char *received)
 {
     ov_buf_t b = OV_BUF_INIT;
 
@@ -350,8 +337,8 @@ static void gw__enum_type_issue(json_t *d, const char *field,
 /* Validates a JSON enum value; absent is "Required" (callers check for
  * optional values first). Returns the static value, or NULL after adding
  * the issue. */
-static const char *gw__enum_json(const json_t *v, const gw__enum_t *e,
-                                 const char *field, json_t *d)
+const char *gw__enum_json(const json_t *v, const gw__enum_t *e,
+                          const char *field, json_t *d)
 {
     const char *hit;
     char num[40];
@@ -380,8 +367,6 @@ static const char *gw__enum_json(const json_t *v, const gw__enum_t *e,
 /* ------------------------------------------------------------------ */
 /* Query values with qs semantics                                      */
 /* ------------------------------------------------------------------ */
-
-enum { GW__Q_ABSENT, GW__Q_STRING, GW__Q_ARRAY, GW__Q_OBJECT };
 
 /* How qs sees item key `k` relative to parameter `name`: 0 unrelated, 1
  * the plain key, 2 an array element (`name[]`, `name[<0..20>]`), 3 an
@@ -429,8 +414,8 @@ static int gw__qs_key_class(const char *k, const char *name)
 }
 
 /* Classifies parameter `name`; for a string, *item is its only item. */
-static int gw__qs_kind(const gw_query_t *q, const char *name,
-                       const gw_query_param_t **item)
+int gw__qs_kind(const gw_query_t *q, const char *name,
+                const gw_query_param_t **item)
 {
     size_t i, plain = 0, arr = 0, obj = 0;
 
@@ -463,15 +448,14 @@ static int gw__qs_kind(const gw_query_t *q, const char *name,
     return plain ? GW__Q_STRING : GW__Q_ABSENT;
 }
 
-static const char *gw__qs_kind_name(int kind)
+const char *gw__qs_kind_name(int kind)
 {
     return kind == GW__Q_ARRAY ? "array" : "object";
 }
 
 /* A z.string().optional() query parameter. Returns 0 and sets *out (new,
  * or NULL when absent), or -1 after adding the issue. */
-static int gw__qs_string(const gw_query_t *q, const char *name, char **out,
-                         json_t *d)
+int gw__qs_string(const gw_query_t *q, const char *name, char **out, json_t *d)
 {
     const gw_query_param_t *it;
     int kind = gw__qs_kind(q, name, &it);
@@ -490,8 +474,8 @@ static int gw__qs_string(const gw_query_t *q, const char *name, char **out,
 
 /* An optional enum query parameter with a default. Returns the static
  * value, or NULL after adding the issue. */
-static const char *gw__qs_enum(const gw_query_t *q, const char *name,
-                               const gw__enum_t *e, const char *dflt, json_t *d)
+const char *gw__qs_enum(const gw_query_t *q, const char *name,
+                        const gw__enum_t *e, const char *dflt, json_t *d)
 {
     const gw_query_param_t *it;
     const char *hit;
@@ -511,8 +495,8 @@ static const char *gw__qs_enum(const gw_query_t *q, const char *name,
 
 /* Calls fn(value, len, arg) for every element of an array-kind parameter,
  * in query order. */
-static void gw__qs_each(const gw_query_t *q, const char *name,
-                        void (*fn)(const char *, size_t, void *), void *arg)
+void gw__qs_each(const gw_query_t *q, const char *name,
+                 void (*fn)(const char *, size_t, void *), void *arg)
 {
     size_t i;
     int c;
@@ -637,7 +621,7 @@ static int gw__id_char(unsigned char c)
 /* MeetRoomHelper.sanitizeRoomId: keeps [A-Za-z0-9_-]. Every byte of a
  * multi-byte character is >= 0x80, so byte-wise filtering drops whole
  * characters. */
-static char *gw__sanitize_id(const char *s, size_t len)
+char *gw__sanitize_id(const char *s, size_t len)
 {
     char *out = ov_xmalloc(len + 1);
     size_t i, n = 0;
@@ -1027,7 +1011,7 @@ static json_t *gw__config_parse(const json_t *cfg, int create, json_t *d)
 /* Bodies                                                              */
 /* ------------------------------------------------------------------ */
 
-static int gw__fail(json_t *d, json_t **details)
+int gw__fail(json_t *d, json_t **details)
 {
     *details = d;
     return OV_EINVAL;
@@ -1247,7 +1231,7 @@ void gw_fields_free(char **fields, size_t n)
 /* maxItems: z.coerce.number().positive().transform(floor, clamp 100)
  * .default(10). Coercion is JavaScript's Number(), which turns an array into
  * its comma-joined string and an object into NaN. */
-static int gw__max_items(const gw_query_t *q, unsigned *out, json_t *d)
+int gw__max_items(const gw_query_t *q, unsigned *out, json_t *d)
 {
     const gw_query_param_t *it;
     int kind = gw__qs_kind(q, "maxItems", &it);

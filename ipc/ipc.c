@@ -233,47 +233,51 @@ static inline int unpack_STR(msgpack_zone *z, const msgpack_object *o,
     if (unpack_##type(z, &o->via.array.ptr[i++], &v->fname) != 0)              \
         return -1;
 
-static inline void pack_ROOM(msgpack_packer *pk, ipc_room_t v)
-{
-    msgpack_pack_array(pk, 0 IPC_ROOM_FIELDS(IPC__COUNT));
-    IPC_ROOM_FIELDS(IPC__REC_PACK)
-}
+/* A nested record type: pack_T/unpack_T for the record and pack_Ts /
+ * unpack_Ts for a list of them (items in the frame's zone). */
+#define IPC__RECORD_CODEC(T, LIST, ctype, ltype, FIELDS)                       \
+    static inline void pack_##T(msgpack_packer *pk, ctype v)                   \
+    {                                                                          \
+        msgpack_pack_array(pk, 0 FIELDS(IPC__COUNT));                          \
+        FIELDS(IPC__REC_PACK)                                                  \
+    }                                                                          \
+    static inline int unpack_##T(msgpack_zone *z, const msgpack_object *o,     \
+                                 ctype *v)                                     \
+    {                                                                          \
+        uint32_t i = 0;                                                        \
+        if (o->type != MSGPACK_OBJECT_ARRAY ||                                 \
+            o->via.array.size != (0 FIELDS(IPC__COUNT)))                       \
+            return -1;                                                         \
+        FIELDS(IPC__REC_UNPACK)                                                \
+        return 0;                                                              \
+    }                                                                          \
+    static inline void pack_##LIST(msgpack_packer *pk, ltype v)                \
+    {                                                                          \
+        msgpack_pack_array(pk, v.n);                                           \
+        for (uint32_t i = 0; i < v.n; i++)                                     \
+            pack_##T(pk, v.items[i]);                                          \
+    }                                                                          \
+    static inline int unpack_##LIST(msgpack_zone *z, const msgpack_object *o, \
+                                    ltype *v)                                  \
+    {                                                                          \
+        if (o->type != MSGPACK_OBJECT_ARRAY ||                                 \
+            o->via.array.size > IPC_MAX_LIST)                                  \
+            return -1;                                                         \
+        v->n = o->via.array.size;                                              \
+        v->items = NULL;                                                       \
+        if (v->n == 0)                                                         \
+            return 0;                                                          \
+        v->items = msgpack_zone_malloc(z, v->n * sizeof(ctype));               \
+        if (!v->items)                                                         \
+            return -1;                                                         \
+        for (uint32_t i = 0; i < v->n; i++)                                    \
+            if (unpack_##T(z, &o->via.array.ptr[i], &v->items[i]) != 0)        \
+                return -1;                                                     \
+        return 0;                                                              \
+    }
 
-static inline int unpack_ROOM(msgpack_zone *z, const msgpack_object *o,
-                              ipc_room_t *v)
-{
-    uint32_t i = 0;
-    if (o->type != MSGPACK_OBJECT_ARRAY ||
-        o->via.array.size != (0 IPC_ROOM_FIELDS(IPC__COUNT)))
-        return -1;
-    IPC_ROOM_FIELDS(IPC__REC_UNPACK)
-    return 0;
-}
-
-static inline void pack_ROOMS(msgpack_packer *pk, ipc_rooms_t v)
-{
-    msgpack_pack_array(pk, v.n);
-    for (uint32_t i = 0; i < v.n; i++)
-        pack_ROOM(pk, v.items[i]);
-}
-
-static inline int unpack_ROOMS(msgpack_zone *z, const msgpack_object *o,
-                               ipc_rooms_t *v)
-{
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > IPC_MAX_LIST)
-        return -1;
-    v->n = o->via.array.size;
-    v->items = NULL;
-    if (v->n == 0)
-        return 0;
-    v->items = msgpack_zone_malloc(z, v->n * sizeof(ipc_room_t));
-    if (!v->items)
-        return -1;
-    for (uint32_t i = 0; i < v->n; i++)
-        if (unpack_ROOM(z, &o->via.array.ptr[i], &v->items[i]) != 0)
-            return -1;
-    return 0;
-}
+IPC__RECORD_CODEC(ROOM, ROOMS, ipc_room_t, ipc_rooms_t, IPC_ROOM_FIELDS)
+IPC__RECORD_CODEC(REC, RECS, ipc_rec_t, ipc_recs_t, IPC_REC_FIELDS)
 
 static inline void pack_STRS(msgpack_packer *pk, ipc_strs_t v)
 {

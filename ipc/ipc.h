@@ -40,6 +40,8 @@
 #define IPC__CT_ROOM ipc_room_t
 #define IPC__CT_ROOMS ipc_rooms_t
 #define IPC__CT_STRS ipc_strs_t
+#define IPC__CT_REC ipc_rec_t
+#define IPC__CT_RECS ipc_recs_t
 
 #define IPC__FIELD_DECL(type, fname) IPC__CT_##type fname;
 
@@ -47,6 +49,17 @@
 typedef struct {
     IPC_ROOM_FIELDS(IPC__FIELD_DECL)
 } ipc_room_t;
+
+/** A recording record (IPC_REC_FIELDS). */
+typedef struct {
+    IPC_REC_FIELDS(IPC__FIELD_DECL)
+} ipc_rec_t;
+
+/** A list of recording records; decoded items live in the frame's zone. */
+typedef struct {
+    ipc_rec_t *items;
+    uint32_t n;
+} ipc_recs_t;
 
 /** A list of room records; decoded items live in the frame's zone. */
 typedef struct {

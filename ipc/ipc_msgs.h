@@ -13,7 +13,8 @@
  * meaningful only when err is 0.
  *
  * Field types: U32, I32, I64, BOOL, F64 and STR; ROOM, a nested room record
- * (IPC_ROOM_FIELDS); ROOMS, a list of room records; STRS, a list of strings.
+ * (IPC_ROOM_FIELDS); ROOMS, a list of room records; REC, a nested recording
+ * record (IPC_REC_FIELDS); RECS, a list of them; STRS, a list of strings.
  * A decoded STR is an ov_str_t view into the frame it came from, and decoded
  * lists are allocated in the frame's zone: all are valid until
  * ipc_frame_free().
@@ -21,7 +22,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 3
+#define IPC_PROTO_VERSION 4
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -188,6 +189,122 @@ typedef enum {
     F(U32, processed)                                                          \
     F(BOOL, more)
 
+/* A recording as stored (BEHAVIOUR.md §5.2). recording_id is
+ * "<roomId>--<egressId>--<uid>". Optional values are absent when zero or
+ * empty: layout, end_date, duration (s), size (bytes), error_code, error,
+ * details. encoding_json is the JSON of the encoding: a preset string
+ * ("\"H264_720P_30\"") or an advanced-options object. Dates are ms and may
+ * be fractional. status is starting | active | ending | complete | failed |
+ * aborted | limit_reached. The two secrets are never shown by the API but
+ * in /url; updated_at (ms) is when the record last changed. */
+#define IPC_REC_FIELDS(F)                                                      \
+    F(STR, recording_id)                                                       \
+    F(STR, room_id)                                                            \
+    F(STR, room_name)                                                          \
+    F(STR, egress_id)                                                          \
+    F(STR, layout)                                                             \
+    F(STR, encoding_json)                                                      \
+    F(STR, status)                                                             \
+    F(STR, filename)                                                           \
+    F(F64, start_date)                                                         \
+    F(F64, end_date)                                                           \
+    F(F64, duration)                                                           \
+    F(I64, size)                                                               \
+    F(I32, error_code)                                                         \
+    F(STR, error)                                                              \
+    F(STR, details)                                                            \
+    F(STR, public_secret)                                                      \
+    F(STR, private_secret)                                                     \
+    F(F64, updated_at)
+
+/* REC_START: the preconditions of starting a recording, in the reference's
+ * order (§7.1 steps 3, 4, 6, 7): the room exists (OV_ENOROOM), has
+ * recording enabled (OV_ERECDISABLED), no recording lock is held
+ * (OV_ERECLOCKED), and (when check_participants) it has at least one
+ * participant (OV_ENOPARTICIPANTS). On success the room's recording lock
+ * is taken with `lock_token` and the room is returned. */
+#define IPC_REC_START_FIELDS(F)                                                \
+    F(STR, room_id)                                                            \
+    F(STR, lock_token)                                                         \
+    F(I64, now_ms)                                                             \
+    F(BOOL, check_participants)
+
+/* REC_UNLOCK: releases the room's recording lock if `lock_token` holds it
+ * (an empty token releases any holder). Replies ROOM_REPLY (OV_ENOROOM if
+ * the room is gone, which is not an error for the caller). */
+#define IPC_REC_UNLOCK_FIELDS(F)                                               \
+    F(STR, room_id)                                                            \
+    F(STR, lock_token)
+
+/* REC_EVENT: an egress event mapped to a recording (LIVEKIT.md §2.3), from
+ * LiveKit's webhooks or the local backend. kind is IPC_REC_EV_*.
+ *   started: insert the record (the room must exist: OV_ENOROOM), with
+ *     fresh secrets and the room's current name; an existing id is updated.
+ *   updated / ended: update the stored record with every non-empty field
+ *     of `rec` (a missing record: OV_ENOREC); ended also releases the
+ *     room's recording lock.
+ * room_name is always re-read from the room. The reply holds the record
+ * after the event. */
+#define IPC_REC_EVENT_FIELDS(F)                                                \
+    F(U32, kind)                                                               \
+    F(REC, rec)
+#define IPC_REC_EV_STARTED 1u
+#define IPC_REC_EV_UPDATED 2u
+#define IPC_REC_EV_ENDED 3u
+
+/* The reply of every single-recording operation. */
+#define IPC_REC_REPLY_FIELDS(F)                                                \
+    F(I32, err)                                                                \
+    F(REC, rec)
+
+/* REC_GET: one recording, secrets included (OV_ENOREC if missing). */
+#define IPC_REC_GET_FIELDS(F) F(STR, recording_id)
+
+/* REC_DELETE: deletes a record whose status is complete, failed, aborted or
+ * limit_reached; in progress → OV_ERECNOTSTOPPED; missing → OV_ENOREC.
+ * The reply holds the record as it was (the gateway removes the media). */
+#define IPC_REC_DELETE_FIELDS(F) F(STR, recording_id)
+
+/* REC_LIST: one page of this shard's recordings in (sort_field,
+ * recording_id) order, ascending unless sort_desc; records without the sort
+ * value (duration, size) sort first ascending, the descending order is the
+ * exact reverse. sort_field: startDate | roomName | duration | size.
+ * Filters: room_id (exact) and room_name (literal ASCII-case-insensitive
+ * substring) are ORed when both are given (§7.3); status is ANDed; empty
+ * means none. Cursor as in ROOM_LIST (cursor_num for numbers, cursor_str
+ * for roomName, no value for a record without it). */
+#define IPC_REC_LIST_FIELDS(F)                                                 \
+    F(STR, room_id)                                                            \
+    F(STR, room_name)                                                          \
+    F(STR, status)                                                             \
+    F(STR, sort_field)                                                         \
+    F(BOOL, sort_desc)                                                         \
+    F(U32, limit)                                                              \
+    F(BOOL, has_cursor)                                                        \
+    F(BOOL, cursor_has_value)                                                  \
+    F(STR, cursor_str)                                                         \
+    F(F64, cursor_num)                                                         \
+    F(STR, cursor_id)
+#define IPC_REC_LIST_REPLY_FIELDS(F)                                           \
+    F(I32, err)                                                                \
+    F(RECS, recs)                                                              \
+    F(BOOL, more)
+
+/* REC_ABORT_STALE: the stale-recordings job (§10): every recording in
+ * starting / active / ending whose egress is not among `running` (ids the
+ * egress backend knows to be live) and whose updated_at is older than
+ * now_ms - older_than_ms becomes aborted, and its room's lock is released.
+ * At most `limit` per call. */
+#define IPC_REC_ABORT_STALE_FIELDS(F)                                          \
+    F(I64, now_ms)                                                             \
+    F(I64, older_than_ms)                                                      \
+    F(STRS, running)                                                           \
+    F(U32, limit)
+#define IPC_REC_ABORT_STALE_REPLY_FIELDS(F)                                    \
+    F(I32, err)                                                                \
+    F(RECS, aborted)                                                           \
+    F(BOOL, more)
+
 /* XX(id, NAME, name, direction, FIELDS) */
 #define IPC_MSG_MAP(XX)                                                        \
     XX(1, READY, ready, IPC_WK2GW, IPC_READY_FIELDS)                           \
@@ -214,7 +331,20 @@ typedef enum {
        IPC_MEETING_EVENT_REPLY_FIELDS)                                         \
     XX(112, ROOMS_EXPIRE, rooms_expire, IPC_GW2WK, IPC_ROOMS_EXPIRE_FIELDS)    \
     XX(113, ROOMS_EXPIRE_REPLY, rooms_expire_reply, IPC_WK2GW,                 \
-       IPC_ROOMS_EXPIRE_REPLY_FIELDS)
+       IPC_ROOMS_EXPIRE_REPLY_FIELDS)                                          \
+    XX(114, REC_START, rec_start, IPC_GW2WK, IPC_REC_START_FIELDS)             \
+    XX(115, REC_UNLOCK, rec_unlock, IPC_GW2WK, IPC_REC_UNLOCK_FIELDS)          \
+    XX(116, REC_EVENT, rec_event, IPC_GW2WK, IPC_REC_EVENT_FIELDS)             \
+    XX(117, REC_REPLY, rec_reply, IPC_WK2GW, IPC_REC_REPLY_FIELDS)             \
+    XX(118, REC_GET, rec_get, IPC_GW2WK, IPC_REC_GET_FIELDS)                   \
+    XX(119, REC_DELETE, rec_delete, IPC_GW2WK, IPC_REC_DELETE_FIELDS)          \
+    XX(120, REC_LIST, rec_list, IPC_GW2WK, IPC_REC_LIST_FIELDS)                \
+    XX(121, REC_LIST_REPLY, rec_list_reply, IPC_WK2GW,                         \
+       IPC_REC_LIST_REPLY_FIELDS)                                              \
+    XX(122, REC_ABORT_STALE, rec_abort_stale, IPC_GW2WK,                       \
+       IPC_REC_ABORT_STALE_FIELDS)                                             \
+    XX(123, REC_ABORT_STALE_REPLY, rec_abort_stale_reply, IPC_WK2GW,           \
+       IPC_REC_ABORT_STALE_REPLY_FIELDS)
 
 /* XX(REQUEST, request, REPLY, reply) */
 #define IPC_RPC_MAP(XX)                                                        \
@@ -228,7 +358,15 @@ typedef enum {
     XX(ROOM_LIST, room_list, ROOM_LIST_REPLY, room_list_reply)                 \
     XX(MEETING_EVENT, meeting_event, MEETING_EVENT_REPLY,                      \
        meeting_event_reply)                                                    \
-    XX(ROOMS_EXPIRE, rooms_expire, ROOMS_EXPIRE_REPLY, rooms_expire_reply)
+    XX(ROOMS_EXPIRE, rooms_expire, ROOMS_EXPIRE_REPLY, rooms_expire_reply)     \
+    XX(REC_START, rec_start, ROOM_REPLY, room_reply)                           \
+    XX(REC_UNLOCK, rec_unlock, ROOM_REPLY, room_reply)                         \
+    XX(REC_EVENT, rec_event, REC_REPLY, rec_reply)                             \
+    XX(REC_GET, rec_get, REC_REPLY, rec_reply)                                 \
+    XX(REC_DELETE, rec_delete, REC_REPLY, rec_reply)                           \
+    XX(REC_LIST, rec_list, REC_LIST_REPLY, rec_list_reply)                     \
+    XX(REC_ABORT_STALE, rec_abort_stale, REC_ABORT_STALE_REPLY,                \
+       rec_abort_stale_reply)
 
 /* Every reply type once: XX(REPLY, reply). */
 #define IPC_REPLY_MAP(XX)                                                      \
@@ -237,7 +375,10 @@ typedef enum {
     XX(ROOM_REPLY, room_reply)                                                 \
     XX(ROOM_LIST_REPLY, room_list_reply)                                       \
     XX(MEETING_EVENT_REPLY, meeting_event_reply)                               \
-    XX(ROOMS_EXPIRE_REPLY, rooms_expire_reply)
+    XX(ROOMS_EXPIRE_REPLY, rooms_expire_reply)                                 \
+    XX(REC_REPLY, rec_reply)                                                   \
+    XX(REC_LIST_REPLY, rec_list_reply)                                         \
+    XX(REC_ABORT_STALE_REPLY, rec_abort_stale_reply)
 
 typedef enum {
 #define IPC__MSG_ENUM(id, NAME, name, dir, FIELDS) IPC_MSG_##NAME = (id),

@@ -114,6 +114,60 @@ static const char *const shard_migrations[] = {
     "CREATE TRIGGER recordings_delete_expiry AFTER DELETE ON recordings BEGIN"
     " UPDATE rooms SET expiry_handled = 0"
     " WHERE room_id = OLD.room_id AND expiry_handled <> 0; END;",
+    /* 4: recordings (wk_recordings.c). Columns are added in place rather
+     *    than by rebuilding the table, so that the recordings_*_expiry
+     *    triggers of migration 3 stay as they are. Optional values (end
+     *    date, duration, size, error code and texts, layout, updated_at)
+     *    are NULL when absent. dur_key and size_key order a missing value
+     *    as -Infinity (-9e999 overflows to it), first in ascending order,
+     *    as rooms' ad_key does. Each list order has an index over the whole
+     *    shard and one behind a room_id equality (which also serves the
+     *    lookups by room, replacing recordings_by_room), so that a page is
+     *    a range scan that stops after `limit` rows. recordings_live holds
+     *    only the in-progress recordings, which the stale job walks by age.
+     *    rooms.rec_lock_token / rec_lock_since: the room's recording lock
+     *    (NULL: free) and when it was taken (ms). */
+    "ALTER TABLE recordings ADD COLUMN room_name TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN egress_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN layout TEXT;"
+    "ALTER TABLE recordings ADD COLUMN encoding_json TEXT NOT NULL"
+    " DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN status TEXT NOT NULL"
+    " DEFAULT 'failed';"
+    "ALTER TABLE recordings ADD COLUMN filename TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN start_date REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE recordings ADD COLUMN end_date REAL;"
+    "ALTER TABLE recordings ADD COLUMN duration REAL;"
+    "ALTER TABLE recordings ADD COLUMN size INTEGER;"
+    "ALTER TABLE recordings ADD COLUMN error_code INTEGER;"
+    "ALTER TABLE recordings ADD COLUMN error TEXT;"
+    "ALTER TABLE recordings ADD COLUMN details TEXT;"
+    "ALTER TABLE recordings ADD COLUMN public_secret TEXT NOT NULL"
+    " DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN private_secret TEXT NOT NULL"
+    " DEFAULT '';"
+    "ALTER TABLE recordings ADD COLUMN updated_at REAL;"
+    "ALTER TABLE recordings ADD COLUMN dur_key REAL"
+    " GENERATED ALWAYS AS (ifnull(duration, -9e999)) VIRTUAL;"
+    "ALTER TABLE recordings ADD COLUMN size_key REAL"
+    " GENERATED ALWAYS AS (ifnull(size, -9e999)) VIRTUAL;"
+    "CREATE INDEX recordings_by_start ON recordings(start_date, recording_id);"
+    "CREATE INDEX recordings_by_name ON recordings(room_name, recording_id);"
+    "CREATE INDEX recordings_by_dur ON recordings(dur_key, recording_id);"
+    "CREATE INDEX recordings_by_size ON recordings(size_key, recording_id);"
+    "CREATE INDEX recordings_by_room_start"
+    " ON recordings(room_id, start_date, recording_id);"
+    "CREATE INDEX recordings_by_room_name"
+    " ON recordings(room_id, room_name, recording_id);"
+    "CREATE INDEX recordings_by_room_dur"
+    " ON recordings(room_id, dur_key, recording_id);"
+    "CREATE INDEX recordings_by_room_size"
+    " ON recordings(room_id, size_key, recording_id);"
+    "DROP INDEX recordings_by_room;"
+    "CREATE INDEX recordings_live ON recordings(updated_at, recording_id)"
+    " WHERE status IN ('starting', 'active', 'ending');"
+    "ALTER TABLE rooms ADD COLUMN rec_lock_token TEXT;"
+    "ALTER TABLE rooms ADD COLUMN rec_lock_since INTEGER;",
 };
 
 static const char *const system_migrations[] = {

@@ -153,6 +153,99 @@ typedef enum {
     WK__RL_ROWS(XX, AD_ASC, "ad_key", "ASC", ">")                              \
     WK__RL_ROWS(XX, AD_DESC, "ad_key", "DESC", "<")
 
+/* The columns of a recording, in the order of IPC_REC_FIELDS; optional
+ * values are NULL when absent. wk_recordings.c reads them by position. */
+#define WK_REC_COLS                                                            \
+    "recording_id, room_id, room_name, egress_id, layout, encoding_json,"      \
+    " status, filename, start_date, end_date, duration, size, error_code,"     \
+    " error, details, public_secret, private_secret, updated_at"
+
+/* Recordings (wk_recordings.c). Single-recording statements take the
+ * recording id as ?1. REC_UPDATE writes each of ?3..?15 that is not NULL
+ * (?2, the room's name, too: NULL when the room is gone) and keeps the
+ * latest updated_at. REC_LIVE_STALE repeats the WHERE clause of the
+ * partial index recordings_live word for word so that the planner may use
+ * it. The rec_lock_* statements act on the room's recording lock; a NULL
+ * ?2 of REC_LOCK_RELEASE releases whichever token holds it. */
+#define WK__REC_STMTS(XX)                                                      \
+    XX(REC_GET, WK_DB_SHARD,                                                   \
+       "SELECT " WK_REC_COLS " FROM recordings WHERE recording_id = ?1")       \
+    XX(REC_INSERT, WK_DB_SHARD,                                                \
+       "INSERT INTO recordings(" WK_REC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"   \
+       " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)")        \
+    XX(REC_UPDATE, WK_DB_SHARD,                                                \
+       "UPDATE recordings SET room_name = ifnull(?2, room_name),"              \
+       " egress_id = ifnull(?3, egress_id), layout = ifnull(?4, layout),"      \
+       " encoding_json = ifnull(?5, encoding_json),"                           \
+       " status = ifnull(?6, status), filename = ifnull(?7, filename),"        \
+       " start_date = ifnull(?8, start_date),"                                 \
+       " end_date = ifnull(?9, end_date), duration = ifnull(?10, duration),"   \
+       " size = ifnull(?11, size), error_code = ifnull(?12, error_code),"      \
+       " error = ifnull(?13, error), details = ifnull(?14, details),"          \
+       " updated_at = CASE WHEN ?15 IS NULL THEN updated_at"                   \
+       " ELSE max(ifnull(updated_at, ?15), ?15) END"                           \
+       " WHERE recording_id = ?1 RETURNING " WK_REC_COLS)                      \
+    XX(REC_DELETE, WK_DB_SHARD,                                                \
+       "DELETE FROM recordings WHERE recording_id = ?1")                       \
+    XX(REC_ROOM_GET, WK_DB_SHARD,                                              \
+       "SELECT " WK_ROOM_COLS ", rec_lock_token FROM rooms"                    \
+       " WHERE room_id = ?1")                                                  \
+    XX(REC_ROOM_NAME, WK_DB_SHARD,                                             \
+       "SELECT room_name FROM rooms WHERE room_id = ?1")                       \
+    XX(REC_LOCK_TAKE, WK_DB_SHARD,                                             \
+       "UPDATE rooms SET rec_lock_token = ?2, rec_lock_since = ?3"             \
+       " WHERE room_id = ?1")                                                  \
+    XX(REC_LOCK_RELEASE, WK_DB_SHARD,                                          \
+       "UPDATE rooms SET rec_lock_token = NULL, rec_lock_since = NULL"         \
+       " WHERE room_id = ?1 AND rec_lock_token IS NOT NULL"                    \
+       " AND (?2 IS NULL OR rec_lock_token = ?2)")                             \
+    /* In-progress recordings last changed before ?1, oldest first. */         \
+    XX(REC_LIVE_STALE, WK_DB_SHARD,                                            \
+       "SELECT recording_id, egress_id FROM recordings"                        \
+       " WHERE status IN ('starting', 'active', 'ending')"                     \
+       " AND updated_at < ?1 ORDER BY updated_at, recording_id")               \
+    XX(REC_ABORT, WK_DB_SHARD,                                                 \
+       "UPDATE recordings SET status = 'aborted', updated_at = ?2"             \
+       " WHERE recording_id = ?1 RETURNING " WK_REC_COLS)                      \
+    WK__REC_LIST_STMTS(XX)
+
+/* REC_LIST: one statement per sort key, direction, cursor (_C) and filter
+ * family, so that each one walks an index in order and stops after ?1 rows.
+ * Parameters: ?1 limit, ?2 room id, ?3 status (NULL: any), ?4 and ?6 the
+ * cursor's value and recording id, ?5 the name filter. The general family
+ * ORs the room id and name filters (NULL: not given; both NULL: no filter)
+ * over the shard-wide index; the _R family, for a room id alone, walks the
+ * index behind room_id. The name filter is the literal, ASCII-case-
+ * insensitive substring of ROOM_LIST. */
+#define WK__RC_SELECT "SELECT " WK_REC_COLS " FROM recordings WHERE "
+#define WK__RC_STATUS "(?3 IS NULL OR status = ?3)"
+#define WK__RC_WHO                                                             \
+    " AND (?2 IS NULL AND ?5 IS NULL OR room_id = ?2 OR"                       \
+    " instr(CAST(lower(room_name) AS BLOB), CAST(lower(?5) AS BLOB)) > 0)"
+#define WK__RC_ORDER(key, dir)                                                 \
+    " ORDER BY " key " " dir ", recording_id " dir " LIMIT ?1"
+#define WK__RC_AFTER(key, op) "(" key ", recording_id) " op " (?4, ?6) AND "
+#define WK__RC_ROWS(XX, ID, key, dir, op)                                      \
+    XX(REC_LIST_##ID, WK_DB_SHARD,                                             \
+       WK__RC_SELECT WK__RC_STATUS WK__RC_WHO WK__RC_ORDER(key, dir))          \
+    XX(REC_LIST_##ID##_C, WK_DB_SHARD,                                         \
+       WK__RC_SELECT WK__RC_AFTER(key, op)                                     \
+           WK__RC_STATUS WK__RC_WHO WK__RC_ORDER(key, dir))                    \
+    XX(REC_LIST_##ID##_R, WK_DB_SHARD,                                         \
+       WK__RC_SELECT "room_id = ?2 AND " WK__RC_STATUS WK__RC_ORDER(key, dir)) \
+    XX(REC_LIST_##ID##_RC, WK_DB_SHARD,                                        \
+       WK__RC_SELECT "room_id = ?2 AND " WK__RC_AFTER(key, op)                 \
+           WK__RC_STATUS WK__RC_ORDER(key, dir))
+#define WK__REC_LIST_STMTS(XX)                                                 \
+    WK__RC_ROWS(XX, SD_ASC, "start_date", "ASC", ">")                          \
+    WK__RC_ROWS(XX, SD_DESC, "start_date", "DESC", "<")                        \
+    WK__RC_ROWS(XX, NAME_ASC, "room_name", "ASC", ">")                         \
+    WK__RC_ROWS(XX, NAME_DESC, "room_name", "DESC", "<")                       \
+    WK__RC_ROWS(XX, DUR_ASC, "dur_key", "ASC", ">")                            \
+    WK__RC_ROWS(XX, DUR_DESC, "dur_key", "DESC", "<")                          \
+    WK__RC_ROWS(XX, SIZE_ASC, "size_key", "ASC", ">")                          \
+    WK__RC_ROWS(XX, SIZE_DESC, "size_key", "DESC", "<")
+
 /* Every cached statement: XX(ID, kind, sql). Kind WK_DB__KINDS means the
  * statement is prepared on databases of every kind. */
 #define WK_STMT_MAP(XX)                                                        \
@@ -168,7 +261,8 @@ typedef enum {
     XX(APIKEY_INSERT, WK_DB_SYSTEM,                                            \
        "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")             \
     WK__ROOM_STMTS(XX)                                                         \
-    WK__MEETING_STMTS(XX)
+    WK__MEETING_STMTS(XX)                                                      \
+    WK__REC_STMTS(XX)
 
 typedef enum {
 #define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,

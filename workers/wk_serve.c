@@ -10,6 +10,7 @@
 #include "ov_err.h"
 #include "ov_log.h"
 #include "wk_meetings.h"
+#include "wk_recordings.h"
 #include "wk_rooms.h"
 #include "wk_system.h"
 
@@ -75,6 +76,13 @@ static const wk_route_t routes[] = {
     {IPC_MSG_ROOM_LIST, WK_DB_SHARD, wk_room_list, true},
     {IPC_MSG_MEETING_EVENT, WK_DB_SHARD, wk_meeting_event, false},
     {IPC_MSG_ROOMS_EXPIRE, WK_DB_SHARD, wk_rooms_expire, false},
+    {IPC_MSG_REC_START, WK_DB_SHARD, wk_rec_start, false},
+    {IPC_MSG_REC_UNLOCK, WK_DB_SHARD, wk_rec_unlock, false},
+    {IPC_MSG_REC_EVENT, WK_DB_SHARD, wk_rec_event, false},
+    {IPC_MSG_REC_GET, WK_DB_SHARD, wk_rec_get, true},
+    {IPC_MSG_REC_DELETE, WK_DB_SHARD, wk_rec_delete, false},
+    {IPC_MSG_REC_LIST, WK_DB_SHARD, wk_rec_list, true},
+    {IPC_MSG_REC_ABORT_STALE, WK_DB_SHARD, wk_rec_abort_stale, false},
 };
 
 static const wk_route_t *route_find(uint32_t type)

@@ -107,9 +107,9 @@ class Meetd:
         return out.decode()
 
     def request(self, method, path, body=None, headers=None, key=True,
-                timeout=10.0, raw_body=None):
+                timeout=10.0, raw_body=None, binary=False):
         """Sends one request; returns (status, headers dict lower-cased,
-        parsed JSON or raw text)."""
+        parsed JSON, or the text, or with `binary` the raw bytes)."""
         h = {}
         if key and self.api_key:
             h["X-API-KEY"] = self.api_key
@@ -127,7 +127,7 @@ class Meetd:
             raw = resp.read()
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
             ctype = hdrs.get("content-type", "")
-            parsed = raw.decode(errors="replace")
+            parsed = raw if binary else raw.decode(errors="replace")
             if "json" in ctype and raw:
                 parsed = json.loads(raw)
             return resp.status, hdrs, parsed

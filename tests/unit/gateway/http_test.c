@@ -120,6 +120,141 @@ static void answer_later(gw_req_t *req, unsigned ms)
     uv_timer_start(t, slow_cb, ms, 0);
 }
 
+/* ---- streamed responses: a producer on the loop thread -----------------
+ *
+ * GET /stream?n=<bytes>&chunk=<bytes>[&chunked=1][&delay=<ms>][&abort=<at>]
+ * answers n bytes of pattern_byte() through the streaming API, writing
+ * while the unsent bytes stay below GW_HTTP_STREAM_HIGH and otherwise
+ * waiting for the drain callback, exactly as a file producer does. */
+
+typedef struct {
+    gw_req_t *req;
+    uv_timer_t timer;
+    size_t total, sent, chunk, abort_at;
+    int chunked;
+} prod_t;
+
+/* Observed on the loop thread. */
+static int prod_active, prod_gone, prod_waits, prod_done;
+static size_t prod_max_backlog;
+
+static unsigned char pattern_byte(size_t i)
+{
+    return (unsigned char)(i * 131u + (i >> 16));
+}
+
+static size_t query_num(const gw_req_t *req, const char *key, size_t dflt)
+{
+    char pat[32];
+    const char *q = req->query.ptr, *p;
+    size_t kl = (size_t)snprintf(pat, sizeof(pat), "%s=", key);
+
+    for (p = q; (p = strstr(p, pat)) != NULL; p += kl)
+        if (p == q || p[-1] == '&')
+            return (size_t)strtoull(p + kl, NULL, 10);
+    return dflt;
+}
+
+static void prod_close_cb(uv_handle_t *h)
+{
+    prod_t *p = h->data;
+
+    gw_req_unref(p->req);
+    free(p);
+    prod_active--;
+}
+
+static void prod_finish(prod_t *p)
+{
+    uv_close((uv_handle_t *)&p->timer, prod_close_cb);
+}
+
+static void prod_run(prod_t *p);
+
+static void prod_drain_cb(gw_req_t *req, void *data)
+{
+    (void)req;
+    prod_run(data);
+}
+
+static void prod_run(prod_t *p)
+{
+    char buf[65536];
+
+    for (;;) {
+        size_t n, b;
+        if (gw_req_is_gone(p->req)) {
+            prod_gone++;
+            prod_finish(p);
+            return;
+        }
+        if (p->abort_at && p->sent >= p->abort_at) {
+            gw_http_stream_end(p->req, 1);
+            prod_finish(p);
+            return;
+        }
+        if (p->sent == p->total) {
+            gw_http_stream_end(p->req, 0);
+            prod_done++;
+            prod_finish(p);
+            return;
+        }
+        n = p->total - p->sent;
+        if (n > p->chunk)
+            n = p->chunk;
+        if (n > sizeof(buf))
+            n = sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)pattern_byte(p->sent + i);
+        b = gw_http_stream_write(p->req, buf, n);
+        p->sent += n;
+        if (b > prod_max_backlog)
+            prod_max_backlog = b;
+        if (b >= GW_HTTP_STREAM_HIGH) {
+            prod_waits++;
+            gw_http_stream_on_drain(p->req, prod_drain_cb, p);
+            return;
+        }
+    }
+}
+
+static void prod_start(prod_t *p)
+{
+    ASSERT_INT_EQ(gw_http_stream_start(p->req, 200, "application/octet-stream",
+                                       "X-Stream: 1\r\n",
+                                       p->chunked ? -1 : (int64_t)p->total),
+                  0);
+    /* A second answer to the same request is refused. */
+    ASSERT_INT_EQ(gw_http_stream_start(p->req, 200, NULL, NULL, 0), -1);
+    gw_http_respond(p->req, 500, NULL, NULL, "x", 1);
+    prod_run(p);
+}
+
+static void prod_delay_cb(uv_timer_t *t)
+{
+    prod_start(t->data);
+}
+
+static void stream_handler(gw_req_t *req)
+{
+    prod_t *p = calloc(1, sizeof(*p));
+    size_t delay = query_num(req, "delay", 0);
+
+    p->req = req;
+    gw_req_ref(req);
+    p->total = query_num(req, "n", 0);
+    p->chunk = query_num(req, "chunk", 65536);
+    p->chunked = query_num(req, "chunked", 0) != 0;
+    p->abort_at = query_num(req, "abort", 0);
+    uv_timer_init(&loop, &p->timer);
+    p->timer.data = p;
+    prod_active++;
+    if (delay)
+        uv_timer_start(&p->timer, prod_delay_cb, delay, 0);
+    else
+        prod_start(p);
+}
+
 static void handler(gw_req_t *req, void *data)
 {
     (void)data;
@@ -128,6 +263,8 @@ static void handler(gw_req_t *req, void *data)
         answer_later(req, 100);
     else if (ov_str_eq(req->path, OV_STR_LIT("/hold")))
         answer_later(req, 300);
+    else if (ov_str_eq(req->path, OV_STR_LIT("/stream")))
+        stream_handler(req);
     else if (ov_str_eq(req->path, OV_STR_LIT("/nocontent")))
         gw_http_respond(req, 204, NULL, NULL, NULL, 0);
     else if (ov_str_eq(req->path, OV_STR_LIT("/error")))
@@ -269,9 +406,10 @@ static ssize_t cli_fill(client_t *c)
 {
     ssize_t k;
 
-    ASSERT(c->len < sizeof(c->buf));
+    /* One byte stays free for the NUL that the readers put after it. */
+    ASSERT(c->len < sizeof(c->buf) - 1);
     do
-        k = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+        k = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
     while (k < 0 && errno == EINTR);
     if (k > 0)
         c->len += (size_t)k;
@@ -940,6 +1078,372 @@ static void test_stop_accepting(void)
     ASSERT_UINT_EQ(obs_inflight, 0);
 }
 
+/* ---- streamed responses ---------------------------------------------------
+ */
+
+static void prod_reset(void)
+{
+    prod_gone = prod_waits = prod_done = 0;
+    prod_max_backlog = 0;
+}
+
+/* Reads a response's status line and headers, leaving the body in c->buf.
+ * Returns 0, or -1 on EOF/timeout first. */
+static int cli_read_head(client_t *c, resp_t *r)
+{
+    char *eoh;
+    size_t hlen;
+
+    memset(r, 0, sizeof(*r));
+    for (;;) {
+        eoh = memmem(c->buf, c->len, "\r\n\r\n", 4);
+        if (eoh)
+            break;
+        if (cli_fill(c) <= 0)
+            return -1;
+    }
+    hlen = (size_t)(eoh - c->buf) + 4;
+    ASSERT(hlen < sizeof(r->head));
+    memcpy(r->head, c->buf, hlen);
+    r->head[hlen] = '\0';
+    ASSERT(sscanf(r->head, "HTTP/1.1 %d ", &r->status) == 1);
+    memmove(c->buf, c->buf + hlen, c->len - hlen);
+    c->len -= hlen;
+    return 0;
+}
+
+/* Takes up to `max` buffered bytes (reading more if none), checking them
+ * against the pattern from offset *off. Returns the count, 0 on EOF. */
+static size_t cli_take_pattern(client_t *c, size_t max, size_t *off)
+{
+    size_t n;
+
+    if (c->len == 0 && cli_fill(c) <= 0)
+        return 0;
+    n = c->len < max ? c->len : max;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)c->buf[i] != pattern_byte(*off + i))
+            TEST__FAIL("body byte %zu differs", *off + i);
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+    *off += n;
+    return n;
+}
+
+/* Reads a CRLF-terminated line into `out`. Returns 0, or -1 on EOF. */
+static int cli_read_line(client_t *c, char *out, size_t outlen)
+{
+    char *nl;
+    size_t n;
+
+    for (;;) {
+        nl = memmem(c->buf, c->len, "\r\n", 2);
+        if (nl)
+            break;
+        if (cli_fill(c) <= 0)
+            return -1;
+    }
+    n = (size_t)(nl - c->buf);
+    ASSERT(n < outlen);
+    memcpy(out, c->buf, n);
+    out[n] = '\0';
+    memmove(c->buf, nl + 2, c->len - n - 2);
+    c->len -= n + 2;
+    return 0;
+}
+
+/* Reads a body of `n` pattern bytes; returns how many arrived. */
+static size_t cli_read_pattern(client_t *c, size_t n)
+{
+    size_t off = 0;
+
+    while (off < n)
+        if (cli_take_pattern(c, n - off, &off) == 0)
+            break;
+    return off;
+}
+
+/* Reads a chunked body of pattern bytes; returns the total, or (size_t)-1
+ * if it ended before the last chunk. Counts the chunks in *nchunks. */
+static size_t cli_read_chunked_pattern(client_t *c, size_t *nchunks)
+{
+    char line[64];
+    size_t off = 0;
+
+    *nchunks = 0;
+    for (;;) {
+        size_t len, got = 0;
+        if (cli_read_line(c, line, sizeof(line)) < 0)
+            return (size_t)-1;
+        len = (size_t)strtoul(line, NULL, 16);
+        if (len == 0)
+            break;
+        (*nchunks)++;
+        while (got < len) {
+            size_t k = cli_take_pattern(c, len - got, &off);
+            if (k == 0)
+                return (size_t)-1;
+            got += k;
+        }
+        if (cli_read_line(c, line, sizeof(line)) < 0)
+            return (size_t)-1;
+        ASSERT_STR_EQ(line, "");
+    }
+    ASSERT_INT_EQ(cli_read_line(c, line, sizeof(line)), 0); /* no trailers */
+    ASSERT_STR_EQ(line, "");
+    return off;
+}
+
+static void wait_producers(void)
+{
+    for (int i = 0; i < 300; i++) {
+        run_on_loop(observe);
+        if (prod_active == 0 && obs_inflight == 0)
+            return;
+        usleep(10000);
+    }
+    ASSERT_INT_EQ(prod_active, 0);
+    ASSERT_UINT_EQ(obs_inflight, 0);
+}
+
+static void test_stream_content_length(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+    const size_t n = 8u * 1024u * 1024u + 123u;
+    char req[128];
+
+    prod_reset();
+    /* Odd-sized chunks, so that writes straddle the high-water mark. */
+    snprintf(req, sizeof(req),
+             "GET /stream?n=%zu&chunk=10007 HTTP/1.1\r\nHost: x\r\n\r\n", n);
+    cli_send(c, req);
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_INT_EQ(r.status, 200);
+    ASSERT_UINT_EQ(strtoull(find_header(&r, "Content-Length"), NULL, 10), n);
+    ASSERT_STR_EQ(find_header(&r, "Content-Type"), "application/octet-stream");
+    ASSERT_STR_EQ(find_header(&r, "X-Stream"), "1");
+    ASSERT_NULL(find_header(&r, "Transfer-Encoding"));
+    ASSERT_NULL(find_header(&r, "Connection"));
+    /* Read slowly at first, so that the producer must wait. */
+    usleep(100000);
+    ASSERT_UINT_EQ(cli_read_pattern(c, n), n);
+
+    /* The connection stays usable after a complete stream. */
+    cli_send(c, "GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+    cli_read_resp(c, &r);
+    ASSERT_INT_EQ(r.status, 200);
+    ASSERT_STR_EQ(json_str(r.body, "path"), "/after");
+    resp_free(&r);
+    wait_producers();
+    ASSERT_INT_EQ(prod_done, 1);
+    ASSERT(prod_waits > 10);
+    /* Memory stays bounded: at most the mark plus one chunk and the
+     * headers are ever queued. */
+    ASSERT(prod_max_backlog < GW_HTTP_STREAM_HIGH + 10007 + 512);
+    cli_close(c);
+}
+
+static void test_stream_chunked(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+    size_t nchunks;
+
+    prod_reset();
+    cli_send(c, "GET /stream?n=3000000&chunk=30000&chunked=1 HTTP/1.1\r\n"
+                "Host: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_INT_EQ(r.status, 200);
+    ASSERT_STR_EQ(find_header(&r, "Transfer-Encoding"), "chunked");
+    ASSERT_NULL(find_header(&r, "Content-Length"));
+    ASSERT_UINT_EQ(cli_read_chunked_pattern(c, &nchunks), 3000000);
+    ASSERT_UINT_EQ(nchunks, 100);
+
+    /* An empty chunked stream is just the last chunk. */
+    cli_send(c, "GET /stream?n=0&chunked=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_UINT_EQ(cli_read_chunked_pattern(c, &nchunks), 0);
+    ASSERT_UINT_EQ(nchunks, 0);
+
+    /* An empty stream with Content-Length: 0 completes with no body byte
+     * to write, and the connection carries on. */
+    cli_send(c, "GET /stream?n=0&delay=20 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    cli_read_resp(c, &r);
+    ASSERT_INT_EQ(r.status, 200);
+    ASSERT_STR_EQ(find_header(&r, "Content-Length"), "0");
+    resp_free(&r);
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "path"), "/next");
+    resp_free(&r);
+    wait_producers();
+    ASSERT_INT_EQ(prod_done, 3);
+    cli_close(c);
+}
+
+static void test_stream_pipelined(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+    size_t nchunks;
+
+    prod_reset();
+    /* The stream starts while a slower earlier answer is pending, and a
+     * later request is answered before the stream even starts: the bytes
+     * still come out in request order. */
+    cli_send(c, "GET /slow?i=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /stream?n=2000000&chunk=65536 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /e?i=3 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /stream?n=1500000&chunked=1&delay=30 HTTP/1.1\r\n"
+                "Host: x\r\n\r\n"
+                "GET /e?i=5 HTTP/1.1\r\nHost: x\r\n\r\n");
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "target"), "/slow?i=1");
+    resp_free(&r);
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_STR_EQ(find_header(&r, "Content-Length"), "2000000");
+    ASSERT_UINT_EQ(cli_read_pattern(c, 2000000), 2000000);
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "target"), "/e?i=3");
+    resp_free(&r);
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_STR_EQ(find_header(&r, "Transfer-Encoding"), "chunked");
+    ASSERT_UINT_EQ(cli_read_chunked_pattern(c, &nchunks), 1500000);
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "target"), "/e?i=5");
+    resp_free(&r);
+    wait_producers();
+    ASSERT_INT_EQ(prod_done, 2);
+    ASSERT(prod_max_backlog < GW_HTTP_STREAM_HIGH + 65536 + 4096);
+    cli_close(c);
+}
+
+static void test_stream_head(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+
+    prod_reset();
+    cli_send(c, "HEAD /stream?n=1000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "HEAD /stream?n=1000000&chunked=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /after-head HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_resp_ex(c, &r, 1), 0);
+    ASSERT_STR_EQ(find_header(&r, "Content-Length"), "1000000");
+    resp_free(&r);
+    ASSERT_INT_EQ(cli_read_resp_ex(c, &r, 1), 0);
+    ASSERT_STR_EQ(find_header(&r, "Transfer-Encoding"), "chunked");
+    resp_free(&r);
+    /* No body bytes were sent for either. */
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "path"), "/after-head");
+    resp_free(&r);
+    wait_producers();
+    ASSERT_INT_EQ(prod_done, 2);
+    cli_close(c);
+}
+
+static void test_stream_abort(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+
+    prod_reset();
+    /* An aborted stream closes the connection after what was produced, so
+     * the client sees fewer bytes than announced, then EOF. */
+    cli_send(c, "GET /stream?n=1000000&chunk=1000&abort=300000 HTTP/1.1\r\n"
+                "Host: x\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_STR_EQ(find_header(&r, "Content-Length"), "1000000");
+    ASSERT_UINT_EQ(cli_read_pattern(c, 1000000), 300000);
+    ASSERT(cli_eof(c));
+    cli_close(c);
+
+    /* A chunked one ends without the last chunk. */
+    c = cli_open();
+    cli_send(c, "GET /stream?n=1000000&chunk=1000&abort=5000&chunked=1 "
+                "HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    {
+        size_t nchunks;
+        ASSERT_UINT_EQ(cli_read_chunked_pattern(c, &nchunks), (size_t)-1);
+        ASSERT_UINT_EQ(nchunks, 5);
+    }
+    cli_close(c);
+    wait_producers();
+}
+
+static void test_stream_http10(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+
+    prod_reset();
+    /* HTTP/1.0 has no chunked encoding: the body runs to the end of the
+     * connection. */
+    cli_send(c, "GET /stream?n=300000&chunked=1 HTTP/1.0\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    ASSERT_NULL(find_header(&r, "Transfer-Encoding"));
+    ASSERT_NULL(find_header(&r, "Content-Length"));
+    ASSERT_STR_EQ(find_header(&r, "Connection"), "close");
+    ASSERT_UINT_EQ(cli_read_pattern(c, 1000000), 300000);
+    cli_close(c);
+
+    /* With a length it keeps the connection when asked to. */
+    c = cli_open();
+    cli_send(c, "GET /stream?n=300000 HTTP/1.0\r\n"
+                "Connection: keep-alive\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT_STR_EQ(find_header(&r, "Content-Length"), "300000");
+    ASSERT_STR_EQ(find_header(&r, "Connection"), "keep-alive");
+    ASSERT_UINT_EQ(cli_read_pattern(c, 300000), 300000);
+    cli_send(c, "GET /again HTTP/1.0\r\n\r\n");
+    cli_read_resp(c, &r);
+    ASSERT_STR_EQ(json_str(r.body, "path"), "/again");
+    resp_free(&r);
+    cli_close(c);
+    wait_producers();
+    ASSERT_INT_EQ(prod_done, 2);
+}
+
+static void test_stream_client_gone(void)
+{
+    client_t *c = cli_open();
+    resp_t r;
+    char small[4096];
+
+    prod_reset();
+    /* The client takes the headers and a little, stops reading, then
+     * leaves: the producer, waiting for room, hears of it through its
+     * drain callback and everything is released. */
+    cli_send(c, "GET /stream?n=500000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_INT_EQ(cli_read_head(c, &r), 0);
+    ASSERT(recv(c->fd, small, sizeof(small), 0) > 0);
+    usleep(200000);
+    run_on_loop(observe);
+    ASSERT_INT_EQ(prod_active, 1);
+    ASSERT(prod_waits >= 1);
+    ASSERT(prod_max_backlog < GW_HTTP_STREAM_HIGH + 65536 + 512);
+    cli_close(c);
+    wait_producers();
+    ASSERT_INT_EQ(prod_gone, 1);
+    ASSERT_INT_EQ(prod_done, 0);
+    wait_connections(0);
+
+    /* Same with a client that leaves while the stream waits behind an
+     * earlier answer. */
+    prod_reset();
+    c = cli_open();
+    cli_send(c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /stream?n=50000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(50000);
+    cli_close(c);
+    wait_producers();
+    ASSERT_INT_EQ(prod_gone, 1);
+    wait_connections(0);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -961,6 +1465,13 @@ int main(void)
     TEST_RUN(test_client_gone);
     TEST_RUN(test_garbage);
     TEST_RUN(test_connection_limit);
+    TEST_RUN(test_stream_content_length);
+    TEST_RUN(test_stream_chunked);
+    TEST_RUN(test_stream_pipelined);
+    TEST_RUN(test_stream_head);
+    TEST_RUN(test_stream_abort);
+    TEST_RUN(test_stream_http10);
+    TEST_RUN(test_stream_client_gone);
     TEST_RUN(test_stop_accepting);
     server_stop();
     return 0;

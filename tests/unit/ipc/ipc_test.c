@@ -105,44 +105,47 @@ static inline bool zero_STR(ov_str_t v)
     if (!zero_##type(v.fname))                                                 \
         return false;
 
-static inline void fill_ROOM(ipc_room_t *v, int k)
-{
-    int j = k * 100;
-    IPC_ROOM_FIELDS(IPC_TEST_FILL_REC)
-}
-static inline bool eq_ROOM(ipc_room_t a, ipc_room_t b)
-{
-    IPC_ROOM_FIELDS(IPC_TEST_EQ_REC)
-    return true;
-}
-static inline bool zero_ROOM(ipc_room_t v)
-{
-    IPC_ROOM_FIELDS(IPC_TEST_ZERO_REC)
-    return true;
-}
-
-static inline void fill_ROOMS(ipc_rooms_t *v, int k)
-{
-    static ipc_room_t rooms[3];
-    for (int i = 0; i < 3; i++)
-        fill_ROOM(&rooms[i], k + i + 1);
-    v->items = rooms;
-    v->n = 3;
-}
-static inline bool eq_ROOMS(ipc_rooms_t a, ipc_rooms_t b)
-{
-    if (a.n != b.n)
-        return false;
-    for (uint32_t i = 0; i < a.n; i++) {
-        if (!eq_ROOM(a.items[i], b.items[i]))
-            return false;
+#define IPC_TEST_RECORD(T, LIST, ctype, ltype, FIELDS)                         \
+    static inline void fill_##T(ctype *v, int k)                               \
+    {                                                                          \
+        int j = k * 100;                                                       \
+        FIELDS(IPC_TEST_FILL_REC)                                              \
+    }                                                                          \
+    static inline bool eq_##T(ctype a, ctype b)                                \
+    {                                                                          \
+        FIELDS(IPC_TEST_EQ_REC)                                                \
+        return true;                                                           \
+    }                                                                          \
+    static inline bool zero_##T(ctype v)                                       \
+    {                                                                          \
+        FIELDS(IPC_TEST_ZERO_REC)                                              \
+        return true;                                                           \
+    }                                                                          \
+    static inline void fill_##LIST(ltype *v, int k)                            \
+    {                                                                          \
+        static ctype items[3];                                                 \
+        for (int i = 0; i < 3; i++)                                            \
+            fill_##T(&items[i], k + i + 1);                                    \
+        v->items = items;                                                      \
+        v->n = 3;                                                              \
+    }                                                                          \
+    static inline bool eq_##LIST(ltype a, ltype b)                             \
+    {                                                                          \
+        if (a.n != b.n)                                                        \
+            return false;                                                      \
+        for (uint32_t i = 0; i < a.n; i++) {                                   \
+            if (!eq_##T(a.items[i], b.items[i]))                               \
+                return false;                                                  \
+        }                                                                      \
+        return true;                                                           \
+    }                                                                          \
+    static inline bool zero_##LIST(ltype v)                                    \
+    {                                                                          \
+        return v.n == 0;                                                       \
     }
-    return true;
-}
-static inline bool zero_ROOMS(ipc_rooms_t v)
-{
-    return v.n == 0;
-}
+
+IPC_TEST_RECORD(ROOM, ROOMS, ipc_room_t, ipc_rooms_t, IPC_ROOM_FIELDS)
+IPC_TEST_RECORD(REC, RECS, ipc_rec_t, ipc_recs_t, IPC_REC_FIELDS)
 
 static inline void fill_STRS(ipc_strs_t *v, int k)
 {

@@ -1,0 +1,258 @@
+"""Recordings end to end with the local egress backend (ffmpeg records a
+synthetic pattern): start, active, stop, complete, media, URLs, deletes,
+failures and restarts (BEHAVIOUR.md §7, §8.1, §10)."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+import urllib.parse
+
+import harness
+from harness import Meetd, lk_event, lk_send
+
+SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
+                   "codec": "H264_MAIN", "bitrate": 300,
+                   "keyFrameInterval": 1, "depth": 24},
+         "audio": {"codec": "AAC", "bitrate": 64, "frequency": 44100}}
+
+
+def ffprobe_duration(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                          "format=duration", "-of", "json", path],
+                         capture_output=True, text=True, timeout=30)
+    return float(json.loads(out.stdout)["format"]["duration"])
+
+
+class RecordingsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.m = Meetd(workers=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.m.cleanup()
+
+    def api(self, method, path, body=None, **kw):
+        return self.m.request(method, "/api/v1" + path, body=body, **kw)
+
+    def live_room(self, recording=True, participants=True, **config):
+        cfg = {"recording": {"enabled": recording, "encoding": SMALL}}
+        cfg.update(config)
+        st, _, room = self.api("POST", "/rooms", {"roomName": "rec", "config": cfg})
+        self.assertEqual(st, 201)
+        rid = room["roomId"]
+        self.assertEqual(lk_send(self.m, lk_event("room_started", rid))[0], 200)
+        if participants:
+            self.assertEqual(lk_send(self.m, lk_event("participant_joined", rid,
+                                                      participant="alice"))[0], 200)
+        return rid
+
+    def start(self, rid):
+        st, h, rec = self.api("POST", "/recordings", {"roomId": rid})
+        self.assertEqual(st, 201, rec)
+        return rec, h
+
+    def wait_status(self, rec_id, statuses, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st, _, rec = self.api("GET", "/recordings/" + rec_id)
+            if st == 200 and rec["status"] in statuses:
+                return rec
+            time.sleep(0.1)
+        self.fail("recording %s never reached %s (last %s)" % (rec_id, statuses, rec))
+
+    def test_full_flow(self):
+        rid = self.live_room()
+        rec, h = self.start(rid)
+        rec_id = rec["recordingId"]
+        self.assertRegex(rec_id, r"^%s--EG_[A-Za-z0-9]{12}--[0-9a-f]{10}$" % rid)
+        self.assertEqual(rec["status"], "active")
+        self.assertEqual(rec["roomId"], rid)
+        self.assertEqual(rec["roomName"], "rec")
+        self.assertEqual(rec["layout"], "grid")
+        self.assertEqual(rec["encoding"], SMALL)
+        self.assertEqual(rec["filename"], "%s--%s.mp4" % (rid, rec_id.split("--")[2]))
+        for k in ("endDate", "duration", "size"):
+            self.assertNotIn(k, rec)
+        self.assertTrue(h["location"].endswith("/meet/api/v1/recordings/" + rec_id))
+        # One recording per room at a time.
+        st, _, body = self.api("POST", "/recordings", {"roomId": rid})
+        self.assertEqual((st, body), (409, {
+            "error": "Recording Error",
+            "message": "Room '%s' is already being recorded" % rid}))
+        time.sleep(2)
+        st, h, stopped = self.api("POST", "/recordings/%s/stop" % rec_id)
+        self.assertEqual(st, 202, stopped)
+        self.assertIn(stopped["status"], ("ending", "complete"))
+        self.assertTrue(h["location"].endswith("/recordings/" + rec_id))
+        done = self.wait_status(rec_id, ("complete",))
+        self.assertGreater(done["size"], 0)
+        self.assertGreater(done["duration"], 1.0)
+        self.assertGreaterEqual(done["endDate"], done["startDate"])
+        self.assertEqual(done["details"], "End reason: StopEgress API")
+        # Stopping again is a conflict.
+        st, _, body = self.api("POST", "/recordings/%s/stop" % rec_id)
+        self.assertEqual(st, 409)
+        self.assertEqual(body["message"], "Recording '%s' is already stopped" % rec_id)
+        # The media is the file, whole and ranged, and ffprobe agrees on
+        # the duration.
+        st, hh, media = self.media(rec_id)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(media), done["size"])
+        self.assertEqual(hh["content-type"], "video/mp4")
+        path = os.path.join(self.m.tmp, "dl.mp4")
+        with open(path, "wb") as f:
+            f.write(media)
+        self.assertLess(abs(ffprobe_duration(path) - done["duration"]), 1.0)
+        st, hh, part = self.media(rec_id, {"Range": "bytes=10-99"})
+        self.assertEqual((st, part), (206, media[10:100]))
+        self.assertEqual(hh["content-range"], "bytes 10-99/%d" % len(media))
+        # Listing, URL secrets, deletion.
+        st, _, page = self.api("GET", "/recordings?roomId=" + rid)
+        self.assertEqual([r["recordingId"] for r in page["recordings"]], [rec_id])
+        st, _, url = self.api("GET", "/recordings/%s/url" % rec_id)
+        self.assertEqual(st, 200)
+        secret = urllib.parse.parse_qs(urllib.parse.urlparse(url["url"]).query)["secret"][0]
+        self.assertTrue(url["url"].startswith(
+            "http://127.0.0.1:%d/meet/recording/%s?secret=" % (self.m.port, rec_id)))
+        st, _, anon = self.m.request("GET", "/api/v1/recordings/%s?secret=%s"
+                                     % (rec_id, secret), key=False)
+        self.assertEqual((st, anon["recordingId"]), (200, rec_id))
+        st, _, body = self.m.request("GET", "/api/v1/recordings/%s?secret=nope" % rec_id,
+                                     key=False)
+        self.assertEqual((st, body), (400, {
+            "error": "Recording Error",
+            "message": "Secret 'nope' is not recognized for recording '%s'" % rec_id}))
+        st, _, priv = self.api("GET", "/recordings/%s/url?privateAccess=TRUE" % rec_id)
+        psecret = urllib.parse.parse_qs(urllib.parse.urlparse(priv["url"]).query)["secret"][0]
+        self.assertNotEqual(psecret, secret)
+        st, _, body = self.api("DELETE", "/recordings/" + rec_id)
+        self.assertEqual((st, body), (200, {
+            "message": "Recording '%s' deleted successfully" % rec_id}))
+        st, _, body = self.api("GET", "/recordings/" + rec_id)
+        self.assertEqual((st, body["message"]), (404, "Recording '%s' not found" % rec_id))
+        media_file = os.path.join(self.m.data_dir, "recordings", rid, done["filename"])
+        self.assertFalse(os.path.exists(media_file))
+
+    def media(self, rec_id, headers=None):
+        return self.m.request("GET", "/api/v1/recordings/%s/media" % rec_id,
+                              headers=headers, binary=True)
+
+    def test_start_preconditions(self):
+        st, _, body = self.api("POST", "/recordings", {"roomId": "no_room-1"})
+        self.assertEqual((st, body), (404, {"error": "Room Error",
+                                            "message": "Room 'no_room-1' does not exist"}))
+        off = self.live_room(recording=False)
+        st, _, body = self.api("POST", "/recordings", {"roomId": off})
+        self.assertEqual((st, body), (403, {
+            "error": "Recording Error",
+            "message": "Recording is disabled for room '%s'" % off}))
+        empty = self.live_room(participants=False)
+        st, _, body = self.api("POST", "/recordings", {"roomId": empty})
+        self.assertEqual((st, body), (409, {
+            "error": "Recording Error",
+            "message": "Room '%s' has no participants" % empty}))
+        st, _, body = self.api("POST", "/recordings", {})
+        self.assertEqual((st, body["details"]), (422, [{"field": "roomId",
+                                                        "message": "Required"}]))
+        st, _, body = self.api("POST", "/recordings", {"roomId": off,
+                                                       "config": {"layout": "x"}})
+        self.assertEqual(st, 422)
+        self.assertEqual(body["details"][0]["field"], "config.layout")
+
+    def test_stop_and_delete_errors(self):
+        rid = self.live_room()
+        fake = "%s--EG_abcdefghijkl--0123456789" % rid
+        st, _, body = self.api("POST", "/recordings/%s/stop" % fake)
+        self.assertEqual((st, body), (404, {
+            "error": "Recording Error",
+            "message": "Recording 'EG_abcdefghijkl' not found"}))
+        st, _, body = self.api("POST", "/recordings/bad/stop")
+        self.assertEqual((st, body["details"]), (422, [{
+            "field": "recordingId",
+            "message": "recordingId does not follow the expected format"}]))
+        rec, _ = self.start(rid)
+        st, _, body = self.api("DELETE", "/recordings/" + rec["recordingId"])
+        self.assertEqual((st, body["message"]), (409, "Recording '%s' is not stopped yet"
+                                                 % rec["recordingId"]))
+        st, _, body = self.media(rec["recordingId"])
+        self.assertEqual(st, 409)
+        self.api("POST", "/recordings/%s/stop" % rec["recordingId"])
+        self.wait_status(rec["recordingId"], ("complete",))
+        ids = "%s,%s,%s" % (rec["recordingId"], fake, rec["recordingId"])
+        st, _, body = self.api("DELETE", "/recordings?recordingIds=" + ids)
+        self.assertEqual(st, 400)
+        self.assertEqual(body, {"message": "1 recording(s) could not be deleted",
+                                "deleted": [rec["recordingId"]],
+                                "failed": [{"recordingId": fake,
+                                            "error": "Recording '%s' not found" % fake}]})
+
+    def test_room_force_delete_removes_recordings(self):
+        rid = self.live_room()
+        rec, _ = self.start(rid)
+        self.api("POST", "/recordings/%s/stop" % rec["recordingId"])
+        self.wait_status(rec["recordingId"], ("complete",))
+        st, _, body = self.api("DELETE", "/rooms/%s?withMeeting=force&withRecordings=fail" % rid)
+        self.assertEqual((st, body["error"]), (409, "room_with_active_meeting_has_recordings"))
+        st, _, body = self.api("DELETE", "/rooms/%s?withMeeting=force&withRecordings=force" % rid)
+        self.assertEqual((st, body["successCode"]),
+                         (200, "room_with_active_meeting_and_recordings_deleted"))
+        st, _, _ = self.api("GET", "/recordings/" + rec["recordingId"])
+        self.assertEqual(st, 404)
+        self.assertFalse(os.path.exists(os.path.join(self.m.data_dir, "recordings", rid)))
+
+    def test_ffmpeg_killed_mid_recording_fails(self):
+        rid = self.live_room()
+        rec, _ = self.start(rid)
+        out = subprocess.run(["pgrep", "-f", rec["recordingId"].split("--")[2]],
+                             capture_output=True, text=True)
+        pids = [int(p) for p in out.stdout.split()]
+        self.assertTrue(pids, "no ffmpeg process found")
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        failed = self.wait_status(rec["recordingId"], ("failed",))
+        self.assertIn("error", failed)
+        # The lock is released: the room can record again.
+        rec2, _ = self.start(rid)
+        self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
+
+
+class RestartTest(unittest.TestCase):
+    def test_meetd_killed_mid_recording_is_not_stuck(self):
+        m = Meetd(workers=2)
+        try:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={
+                "config": {"recording": {"enabled": True, "encoding": SMALL}}})
+            rid = room["roomId"]
+            lk_send(m, lk_event("room_started", rid))
+            lk_send(m, lk_event("participant_joined", rid, participant="bob"))
+            st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
+            self.assertEqual(st, 201, rec)
+            m.proc.kill()
+            m.proc.wait()
+            subprocess.run(["pkill", "-9", "-f", rec["recordingId"].split("--")[2]])
+            m2 = Meetd(workers=2, data_dir=m.data_dir)
+            try:
+                deadline = time.time() + 5
+                while time.time() < deadline:
+                    st, _, got = m2.request("GET", "/api/v1/recordings/" + rec["recordingId"])
+                    if got.get("status") == "aborted":
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(got["status"], "aborted")
+                # The room's lock went with it.
+                st, _, rec2 = m2.request("POST", "/api/v1/recordings", body={"roomId": rid})
+                self.assertEqual(st, 201, rec2)
+                m2.request("POST", "/api/v1/recordings/%s/stop" % rec2["recordingId"])
+            finally:
+                m2.stop()
+        finally:
+            m.cleanup()
+
+
+if __name__ == "__main__":
+    harness.main()
