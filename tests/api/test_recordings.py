@@ -11,6 +11,8 @@ import time
 import unittest
 import urllib.parse
 
+import tempfile
+
 import harness
 from harness import Meetd, lk_event, lk_send
 
@@ -252,6 +254,115 @@ class RestartTest(unittest.TestCase):
                 m2.stop()
         finally:
             m.cleanup()
+
+
+
+class StartTimeoutTest(unittest.TestCase):
+    def test_egress_never_active_gives_503_and_failed(self):
+        # An "ffmpeg" that never reports progress: the start times out.
+        tmp = tempfile.mkdtemp(prefix="meetd-ff-")
+        fake = os.path.join(tmp, "ffmpeg")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nexec sleep 30\n")
+        os.chmod(fake, 0o755)
+        m = Meetd(workers=2, env={"MEET_FFMPEG": fake,
+                                  "MEET_RECORDING_START_TIMEOUT_MS": "700"})
+        try:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={})
+            rid = room["roomId"]
+            lk_send(m, lk_event("room_started", rid))
+            lk_send(m, lk_event("participant_joined", rid, participant="carol"))
+            t0 = time.time()
+            st, _, body = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
+            self.assertEqual((st, body), (503, {
+                "error": "Recording Error",
+                "message": "Recording in room '%s' timed out while starting" % rid}))
+            self.assertLess(time.time() - t0, 5)
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                st, _, page = m.request("GET", "/api/v1/recordings?roomId=" + rid)
+                if page["recordings"] and page["recordings"][0]["status"] == "failed":
+                    break
+                time.sleep(0.1)
+            self.assertEqual(page["recordings"][0]["status"], "failed")
+        finally:
+            m.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ConcurrentTest(unittest.TestCase):
+    def test_rooms_record_concurrently(self):
+        with Meetd(workers=2) as m:
+            recs = []
+            for i in range(3):
+                st, _, room = m.request("POST", "/api/v1/rooms", body={
+                    "config": {"recording": {"enabled": True, "encoding": SMALL}}})
+                rid = room["roomId"]
+                lk_send(m, lk_event("room_started", rid))
+                lk_send(m, lk_event("participant_joined", rid, participant="p"))
+                t0 = time.time()
+                st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
+                self.assertEqual(st, 201, rec)
+                self.assertLess(time.time() - t0, 5)
+                recs.append(rec["recordingId"])
+            for r in recs:
+                st, _, got = m.request("GET", "/api/v1/recordings/" + r)
+                self.assertEqual(got["status"], "active")
+            for r in recs:
+                st, _, _ = m.request("POST", "/api/v1/recordings/%s/stop" % r)
+                self.assertEqual(st, 202)
+
+
+class LiveKitEgressWebhookTest(unittest.TestCase):
+    """Egress webhooks (the livekit backend's path) drive the same state
+    machine (LIVEKIT.md §2.3)."""
+
+    def test_egress_events_make_a_recording(self):
+        with Meetd(workers=2) as m:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={"roomName": "LK"})
+            rid = room["roomId"]
+            egress = "EG_Kp4sW9nQz2Lx"
+            path = "openvidu-meet/recordings/%s/%s--7c1e9a04bd" % (rid, rid)
+
+            def info(status, **extra):
+                i = {"egressId": egress, "roomId": "RM_x", "roomName": rid,
+                     "updatedAt": "1736500074001000000",
+                     "roomComposite": {"roomName": rid, "layout": "speaker",
+                                       "preset": "H264_1080P_30"},
+                     "fileResults": [{"filename": path + ".mp4"}]}
+                if status:
+                    i["status"] = status
+                i.update(extra)
+                return i
+
+            def send(event, egress_info):
+                body = json.dumps({"event": event, "id": "EV_%s_%s" % (event, time.time()),
+                                   "createdAt": str(int(time.time())),
+                                   "room": {"sid": "RM_x", "name": rid},
+                                   "egressInfo": egress_info}).encode()
+                self.assertEqual(lk_send(m, body)[0], 200)
+
+            rec_id = "%s--%s--7c1e9a04bd" % (rid, egress)
+            send("egress_started", info(None))
+            st, _, rec = m.request("GET", "/api/v1/recordings/" + rec_id)
+            self.assertEqual((st, rec["status"]), (200, "starting"))
+            self.assertEqual(rec["layout"], "speaker")
+            self.assertEqual(rec["encoding"], "H264_1080P_30")
+            self.assertEqual(rec["roomName"], "LK")
+            send("egress_updated", info("EGRESS_ACTIVE", startedAt="1736500012345678901"))
+            send("egress_ended", info("EGRESS_COMPLETE", startedAt="1736500012345678901",
+                                      endedAt="1736500073845678901",
+                                      details="End reason: StopEgress API",
+                                      fileResults=[{"filename": path + ".mp4",
+                                                    "duration": "61500000000",
+                                                    "size": "7340032"}]))
+            st, _, rec = m.request("GET", "/api/v1/recordings/" + rec_id)
+            self.assertEqual(rec["status"], "complete")
+            self.assertEqual(rec["duration"], 61.5)
+            self.assertEqual(rec["size"], 7340032)
+            self.assertEqual(rec["filename"], "%s--7c1e9a04bd.mp4" % rid)
+            self.assertAlmostEqual(rec["startDate"], 1736500012345.679, places=2)
+            self.assertEqual(rec["details"], "End reason: StopEgress API")
 
 
 if __name__ == "__main__":
