@@ -92,6 +92,13 @@ head -n 10000 "$TMP/ids" | "$BIN/meetctl" bench-requests - "$TMP/webhooks" >/dev
 BENCH_WEBHOOKS="$TMP/webhooks" run_wrk "POST /livekit/webhook" "$URL" bench/webhooks.lua
 echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
 
+# Recordings: one complete local recording (≥ 1 MiB), then reads of it.
+REC=$(python3 bench/record.py "$URL" bench-key "$BIN/meetctl")
+BENCH_REC="$REC" run_wrk "GET /recordings/{id}" "$URL" bench/rec_get.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS")"
+BENCH_REC="$REC" run_wrk "GET media, 1 MiB range" "$URL" bench/media_range.lua
+echo "  ratio to baseline: $(ratio "$RPS" "$BASE_RPS"); $(awk -v r="$RPS" 'BEGIN { printf "%.0f MiB/s", r }')"
+
 # Fault scenario: kill -9 one worker in the middle of a run. The gateway
 # must stay up, the other shard keep serving, and the killed shard serve
 # again within a second.

@@ -34,6 +34,9 @@ static const gw_route_t api_routes[] = {
     {"POST", "/recordings/:recordingId/stop", (void *)gw_route_rec_stop, A},
     {"GET", "/recordings/:recordingId/media", (void *)gw_route_rec_media, 0},
     {"GET", "/recordings/:recordingId/url", (void *)gw_route_rec_url, A},
+    {"GET", "/config/webhooks", (void *)gw_route_webhooks_get, A},
+    {"PUT", "/config/webhooks", (void *)gw_route_webhooks_put, A},
+    {"POST", "/config/webhooks/test", (void *)gw_route_webhooks_test, A},
     {"GET", "/openapi.yaml", (void *)gw_route_openapi, 0},
 };
 

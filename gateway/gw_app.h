@@ -28,6 +28,7 @@ typedef struct gw_app_s {
     struct gw_rec_waiter_s *rec_waiters; /* starts awaiting "active" */
     uv_timer_t gc_timer;    /* the scheduled jobs (gw_jobs.c) */
     unsigned gc_running;    /* shards whose expiry pass is in progress */
+    struct gw_webhooks_s *webhooks; /* outgoing webhooks (gw_webhooks.h) */
 } gw_app_t;
 
 typedef struct gw_ctx_s {
@@ -93,5 +94,8 @@ void gw_route_room_get_config(gw_ctx_t *ctx);
 void gw_route_room_update_config(gw_ctx_t *ctx);
 void gw_route_room_set_status(gw_ctx_t *ctx);
 void gw_route_room_delete(gw_ctx_t *ctx);
+void gw_route_webhooks_get(gw_ctx_t *ctx);
+void gw_route_webhooks_put(gw_ctx_t *ctx);
+void gw_route_webhooks_test(gw_ctx_t *ctx);
 
 #endif

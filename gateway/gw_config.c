@@ -269,6 +269,13 @@ static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
                     "invalid value for MEET_SANDBOX: '%s' (expected seccomp "
                     "or none)",
                     cfg->sandbox);
+    if (cfg->initial_webhook_url[0] &&
+        strncasecmp(cfg->initial_webhook_url, "http://", 7) != 0 &&
+        strncasecmp(cfg->initial_webhook_url, "https://", 8) != 0)
+        return fail(errbuf, errlen,
+                    "invalid value for MEET_INITIAL_WEBHOOK_URL: '%s' "
+                    "(expected an http:// or https:// URL)",
+                    cfg->initial_webhook_url);
     if (strcmp(cfg->recording_backend, "local") != 0 &&
         strcmp(cfg->recording_backend, "livekit") != 0)
         return fail(errbuf, errlen,

@@ -59,6 +59,20 @@
     XX(shutdown_timeout_ms, INT, "MEET_SHUTDOWN_TIMEOUT_MS",                   \
        "shutdown-timeout-ms", "10000", 0, 600000,                              \
        "on SIGTERM, time allowed for requests in flight to finish")            \
+    XX(initial_webhook_enabled, BOOL, "MEET_INITIAL_WEBHOOK_ENABLED",          \
+       "initial-webhook-enabled", "false", 0, 0,                               \
+       "webhooks enabled on first start (needs MEET_INITIAL_API_KEY)")         \
+    XX(initial_webhook_url, STR, "MEET_INITIAL_WEBHOOK_URL",                   \
+       "initial-webhook-url", "", 0, 0,                                        \
+       "webhook receiver URL on first start (http:// or https://)")            \
+    XX(webhook_attempts, INT, "MEET_WEBHOOK_ATTEMPTS", "webhook-attempts", "6", \
+       1, 100, "delivery attempts of one webhook before it is kept as dead")   \
+    XX(webhook_timeout_ms, INT, "MEET_WEBHOOK_TIMEOUT_MS",                     \
+       "webhook-timeout-ms", "5000", 100, 600000,                              \
+       "time allowed for one webhook delivery")                                \
+    XX(webhook_backoff_ms, INT, "MEET_WEBHOOK_BACKOFF_MS",                     \
+       "webhook-backoff-ms", "300", 1, 3600000,                                \
+       "wait before the first retry; doubled after each failure")              \
     XX(recording_backend, STR, "MEET_RECORDING_BACKEND", "recording-backend",  \
        "local", 0, 0,                                                          \
        "local (ffmpeg records a synthetic test pattern) or livekit")           \

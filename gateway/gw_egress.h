@@ -76,6 +76,15 @@ int gw_egress_stop(gw_egress_t *e, const char *egress_id);
  *  egresses that are running; returns how many there are (may exceed cap). */
 size_t gw_egress_running(gw_egress_t *e, const char **out, size_t cap);
 
+/** Like gw_egress_running, also filling rooms[i] with the room of out[i]
+ *  (both borrowed, valid until the egress ends). */
+size_t gw_egress_running_rooms(gw_egress_t *e, const char **out,
+                               const char **rooms, size_t cap);
+
+/** Stops every running egress of `room_id` (its meeting ended, or the room
+ *  is gone). */
+void gw_egress_stop_room(gw_egress_t *e, const char *room_id);
+
 /** Returns the path of the media file of a recording (new string, free
  *  with free()), or NULL if `room_id` or `filename` could escape the
  *  recordings directory ('/', "..", NUL, empty). */

@@ -67,8 +67,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "gw_egress.h"
+#include "gw_json.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_mem.h"
@@ -87,7 +89,8 @@ typedef struct {
     gw_egress_status_t (*status)(gw_egress_t *e, const char *room_id,
                                  const char *egress_id);
     int (*stop)(gw_egress_t *e, const char *egress_id);
-    size_t (*running)(gw_egress_t *e, const char **out, size_t cap);
+    size_t (*running)(gw_egress_t *e, const char **out, const char **rooms,
+                      size_t cap);
     void (*close)(gw_egress_t *e);
 } gw_egress_ops_t;
 
@@ -137,7 +140,26 @@ int gw_egress_stop(gw_egress_t *e, const char *egress_id)
 
 size_t gw_egress_running(gw_egress_t *e, const char **out, size_t cap)
 {
-    return e->ops->running(e, out, cap);
+    return e->ops->running(e, out, NULL, cap);
+}
+
+size_t gw_egress_running_rooms(gw_egress_t *e, const char **out,
+                               const char **rooms, size_t cap)
+{
+    return e->ops->running(e, out, rooms, cap);
+}
+
+void gw_egress_stop_room(gw_egress_t *e, const char *room_id)
+{
+    const char *ids[256], *rooms[256];
+    size_t n = e->ops->running(e, ids, rooms, 256);
+    if (n > 256)
+        n = 256;
+    /* Stopping emits events but frees nothing before the process exits, so
+     * the borrowed ids stay valid through the loop. */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rooms[i], room_id) == 0)
+            e->ops->stop(e, ids[i]);
 }
 
 const char *gw_egress_dir(const gw_egress_t *e)
@@ -211,14 +233,20 @@ static int gw_egress_mkdirs(const char *dir)
 #define GW_EGL_EOF_GRACE_MS 2000  /* exit to giving up on stdout's EOF */
 #define GW_EGL_ENDED_MAX 256      /* ended egresses remembered for status */
 #define GW_EGL_LINE_MAX 4096      /* longest progress or stderr line kept */
+#define GW_EGL_SETPRIV "/usr/bin/setpriv"
 
 typedef struct gw_egl_s gw_egl_t;
 
 typedef struct {
-    char *ffmpeg;
-    gw_egl_t *head;     /* every egress whose handles are not yet closed */
-    size_t nlive;       /* entries of `head`, plus failed starts closing */
-    int done;           /* the backend's close has begun its final step */
+    char *ffmpeg; /* as configured */
+    /* ffmpeg's resolved path when it runs under setpriv(1), else NULL;
+     * see gw_egl_resolve. */
+    char *ffmpeg_abs;
+    /* Escalation delays (GW_EGL_*_GRACE_MS unless a test shortens them). */
+    uint64_t stop_ms, kill_ms, reap_ms, eof_ms;
+    gw_egl_t *head; /* every egress whose handles are not yet closed */
+    size_t nlive;   /* entries of `head`, plus failed starts closing */
+    int done;       /* the backend's close has begun its final step */
     /* Never started: closing it at the very end makes the close callback
      * fire from the loop even when nothing was running. */
     uv_timer_t final;
@@ -359,8 +387,8 @@ static void gw_egl_encoding(const json_t *enc, const char *egress_id,
     out->fps = gw_egl_clamp(gw_egl_num(video, "framerate", 30), 1, 120);
     out->vkbps =
         (int)lround(gw_egl_clamp(gw_egl_num(video, "bitrate", 128), 16, 1e5));
-    out->key_s = gw_egl_clamp(gw_egl_num(video, "keyFrameInterval", 4), 0.1,
-                              3600);
+    out->key_s =
+        gw_egl_clamp(gw_egl_num(video, "keyFrameInterval", 4), 0.1, 3600);
     out->akbps =
         (int)lround(gw_egl_clamp(gw_egl_num(audio, "bitrate", 128), 8, 512));
     out->arate = gw_egl_aac_rate(gw_egl_num(audio, "frequency", 44100));
@@ -418,7 +446,7 @@ static void gw_egl_argv_free(gw_egl_argv_t *a)
         ov_buf_free(&a->owned[i]);
 }
 
-static void gw_egl_argv(gw_egl_argv_t *a, const char *ffmpeg,
+static void gw_egl_argv(gw_egl_argv_t *a, const gw_egl_backend_t *b,
                         const char *layout, const gw_egl_enc_t *enc,
                         const char *path)
 {
@@ -427,7 +455,15 @@ static void gw_egl_argv(gw_egl_argv_t *a, const char *ffmpeg,
     if (gop < 1)
         gop = 1;
     memset(a, 0, sizeof(*a));
-    gw_egl_arg(a, ffmpeg);
+    if (b->ffmpeg_abs) {
+        gw_egl_arg(a, GW_EGL_SETPRIV);
+        gw_egl_arg(a, "--pdeathsig");
+        gw_egl_arg(a, "INT");
+        gw_egl_arg(a, "--");
+        gw_egl_arg(a, b->ffmpeg_abs);
+    } else {
+        gw_egl_arg(a, b->ffmpeg);
+    }
     gw_egl_arg(a, "-hide_banner");
     gw_egl_arg(a, "-nostats");
     gw_egl_arg(a, "-loglevel");
@@ -500,8 +536,8 @@ static void gw_egl_argv(gw_egl_argv_t *a, const char *ffmpeg,
 
 /* Emits one event with the record as LiveKit's mapping would give it. The
  * end fields (`end`) are filled for ENDED only. */
-static void gw_egl_emit(gw_egl_t *g, uint32_t kind, const char *status,
-                        int end, const char *error, const char *details)
+static void gw_egl_emit(gw_egl_t *g, uint32_t kind, const char *status, int end,
+                        const char *error, const char *details)
 {
     gw_egress_t *e = g->owner;
     ipc_rec_t rec;
@@ -532,11 +568,9 @@ static void gw_egl_emit(gw_egl_t *g, uint32_t kind, const char *status,
 
 /* ---- handles ----------------------------------------------------------- */
 
-static void gw_egl_free(gw_egl_t *g)
+/* Frees an entry whose handles are closed or were never initialised. */
+static void gw_egl_discard(gw_egl_t *g)
 {
-    gw_egress_t *e = g->owner;
-    gw_egl_backend_t *b = gw_egl_backend(e);
-
     free(g->room_id);
     free(g->layout);
     free(g->encoding_json);
@@ -545,6 +579,14 @@ static void gw_egl_free(gw_egl_t *g)
     ov_buf_free(&g->outline);
     ov_buf_free(&g->errline);
     free(g);
+}
+
+static void gw_egl_free(gw_egl_t *g)
+{
+    gw_egress_t *e = g->owner;
+    gw_egl_backend_t *b = gw_egl_backend(e);
+
+    gw_egl_discard(g);
     OV_ASSERT(b->nlive > 0);
     b->nlive--;
     if (e->closing)
@@ -662,8 +704,7 @@ static void gw_egl_err_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     gw_egl_t *g = s->data;
 
     if (n > 0)
-        gw_egl_lines(g, &g->errline, buf->base, (size_t)n,
-                     gw_egl_stderr_line);
+        gw_egl_lines(g, &g->errline, buf->base, (size_t)n, gw_egl_stderr_line);
     else if (n < 0)
         uv_read_stop(s);
 }
@@ -718,14 +759,14 @@ static void gw_egl_finish(gw_egl_t *g)
     strcpy(b->ended[b->ended_next] + rl + 1, g->egress_id);
     b->ended_next = (b->ended_next + 1) % GW_EGL_ENDED_MAX;
 
-    gw_egl_emit(g, IPC_REC_EV_ENDED, status, 1, *error ? error : NULL,
-                details);
+    gw_egl_emit(g, IPC_REC_EV_ENDED, status, 1, *error ? error : NULL, details);
     gw_egl_close_all(g);
 }
 
 static void gw_egl_timer_cb(uv_timer_t *t)
 {
     gw_egl_t *g = t->data;
+    gw_egl_backend_t *b = gw_egl_backend(g->owner);
 
     if (g->exited) {
         /* stdout never reached EOF (something else holds the pipe). */
@@ -734,17 +775,18 @@ static void gw_egl_timer_cb(uv_timer_t *t)
     }
     switch (g->signals) {
     case 0:
-        ov_warn("egress %s: ffmpeg ignored \"q\", sending SIGINT", g->egress_id);
+        ov_warn("egress %s: ffmpeg ignored \"q\", sending SIGINT",
+                g->egress_id);
         g->signals = 1;
         uv_process_kill(&g->proc, SIGINT);
-        uv_timer_start(&g->timer, gw_egl_timer_cb, GW_EGL_KILL_GRACE_MS, 0);
+        uv_timer_start(&g->timer, gw_egl_timer_cb, b->kill_ms, 0);
         break;
     case 1:
         ov_warn("egress %s: ffmpeg ignored SIGINT, sending SIGKILL",
                 g->egress_id);
         g->signals = 2;
         uv_process_kill(&g->proc, SIGKILL);
-        uv_timer_start(&g->timer, gw_egl_timer_cb, GW_EGL_REAP_GRACE_MS, 0);
+        uv_timer_start(&g->timer, gw_egl_timer_cb, b->reap_ms, 0);
         break;
     default:
         /* Unkillable (stuck in the kernel): end the record anyway so that
@@ -762,6 +804,7 @@ static void gw_egl_exit_cb(uv_process_t *p, int64_t exit_status,
                            int term_signal)
 {
     gw_egl_t *g = p->data;
+    gw_egl_backend_t *b = gw_egl_backend(g->owner);
 
     g->exited = 1;
     g->exit_status = exit_status;
@@ -771,7 +814,7 @@ static void gw_egl_exit_cb(uv_process_t *p, int64_t exit_status,
         gw_egl_finish(g);
         return;
     }
-    uv_timer_start(&g->timer, gw_egl_timer_cb, GW_EGL_EOF_GRACE_MS, 0);
+    uv_timer_start(&g->timer, gw_egl_timer_cb, b->eof_ms, 0);
 }
 
 static void gw_egl_write_cb(uv_write_t *req, int status)
@@ -788,6 +831,7 @@ static void gw_egl_write_cb(uv_write_t *req, int status)
 static void gw_egl_request_stop(gw_egl_t *g)
 {
     static char q[] = "q";
+    gw_egl_backend_t *b = gw_egl_backend(g->owner);
     uv_buf_t buf = uv_buf_init(q, 1);
     int rc;
 
@@ -803,10 +847,10 @@ static void gw_egl_request_stop(gw_egl_t *g)
         /* No stdin to write to: go straight to SIGINT. */
         g->signals = 1;
         uv_process_kill(&g->proc, SIGINT);
-        uv_timer_start(&g->timer, gw_egl_timer_cb, GW_EGL_KILL_GRACE_MS, 0);
+        uv_timer_start(&g->timer, gw_egl_timer_cb, b->kill_ms, 0);
         return;
     }
-    uv_timer_start(&g->timer, gw_egl_timer_cb, GW_EGL_STOP_GRACE_MS, 0);
+    uv_timer_start(&g->timer, gw_egl_timer_cb, b->stop_ms, 0);
 }
 
 /* ---- ops --------------------------------------------------------------- */
@@ -855,9 +899,19 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     ov_buf_t tmp = OV_BUF_INIT;
     int rc;
 
-
     if (!gw_egress_safe_segment(req->room_id)) {
         ov_warn("egress: invalid room id for a recording");
+        return OV_EEGRESS;
+    }
+    /* "<roomId>--EG_<12>--<10 hex>" must fit the caller's 256 bytes. */
+    if (strlen(req->room_id) + 2 + 15 + 2 + 10 >= 256) {
+        ov_warn("egress: room id too long for a recording id");
+        return OV_EEGRESS;
+    }
+    if (b->ffmpeg_abs && access(b->ffmpeg_abs, X_OK) != 0) {
+        /* Under setpriv a missing ffmpeg would only show as an exit
+         * status; refuse now, as uv_spawn would without the wrapper. */
+        ov_error("access(%s) failed: %s", b->ffmpeg_abs, strerror(errno));
         return OV_EEGRESS;
     }
     g = ov_xcalloc(1, sizeof(*g));
@@ -865,7 +919,7 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     g->out_time_us = -1;
     if (gw_egl_egress_id(g->egress_id) != 0) {
         ov_error("egress: no randomness for an egress id");
-        free(g);
+        gw_egl_discard(g);
         return OV_EEGRESS;
     }
 
@@ -875,7 +929,7 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     if (mkdir(roomdir, 0700) != 0 && errno != EEXIST) {
         ov_error("mkdir(%s) failed: %s", roomdir, strerror(errno));
         free(roomdir);
-        free(g);
+        gw_egl_discard(g);
         return OV_EEGRESS;
     }
     /* A fresh uid per file; a collision with an existing file (one in
@@ -885,7 +939,7 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
             ov_error("egress: cannot choose a file name in %s", roomdir);
             ov_buf_free(&tmp);
             free(roomdir);
-            free(g);
+            gw_egl_discard(g);
             return OV_EEGRESS;
         }
         ov_buf_reset(&tmp);
@@ -894,26 +948,20 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
             break;
     }
     free(roomdir);
-    if ((size_t)snprintf(g->recording_id, sizeof(g->recording_id),
-                         "%s--%s--%s", req->room_id, g->egress_id,
-                         g->uid) >= sizeof(g->recording_id)) {
-        ov_warn("egress: room id too long for a recording id");
-        ov_buf_free(&tmp);
-        free(g);
-        return OV_EEGRESS;
-    }
+    snprintf(g->recording_id, sizeof(g->recording_id), "%s--%s--%s",
+             req->room_id, g->egress_id, g->uid);
     g->path = tmp.data;
     g->filename = ov_xstrdup(strrchr(g->path, '/') + 1);
     g->room_id = ov_xstrdup(req->room_id);
     g->layout = ov_xstrdup(layout);
     g->encoding_json =
         req->encoding
-            ? json_dumps(req->encoding, JSON_COMPACT | JSON_ENCODE_ANY)
+            ? json_dumps(req->encoding, GW_JSON_CONFIG_FLAGS | JSON_ENCODE_ANY)
             : NULL;
     if (!g->encoding_json)
         g->encoding_json = ov_xstrdup("\"H264_720P_30\"");
     gw_egl_encoding(req->encoding, g->egress_id, &enc);
-    gw_egl_argv(&argv, b->ffmpeg, layout, &enc, g->path);
+    gw_egl_argv(&argv, b, layout, &enc, g->path);
 
     /* Every handle is initialised before the spawn so that both outcomes
      * release them the same way. */
@@ -932,7 +980,7 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     stdio[1].data.stream = (uv_stream_t *)&g->out;
     stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
     stdio[2].data.stream = (uv_stream_t *)&g->err;
-    opts.file = b->ffmpeg;
+    opts.file = argv.v[0];
     opts.args = argv.v;
     opts.stdio = stdio;
     opts.stdio_count = 3;
@@ -998,15 +1046,19 @@ static int gw_egl_stop(gw_egress_t *e, const char *egress_id)
     return 0;
 }
 
-static size_t gw_egl_running(gw_egress_t *e, const char **out, size_t cap)
+static size_t gw_egl_running(gw_egress_t *e, const char **out,
+                             const char **rooms, size_t cap)
 {
     size_t n = 0;
 
     for (gw_egl_t *g = gw_egl_backend(e)->head; g; g = g->next) {
         if (g->state == GW_EGRESS_ENDED)
             continue;
-        if (n < cap)
+        if (n < cap) {
             out[n] = g->egress_id;
+            if (rooms)
+                rooms[n] = g->room_id;
+        }
         n++;
     }
     return n;
@@ -1020,6 +1072,7 @@ static void gw_egl_final_closed(uv_handle_t *h)
     for (size_t i = 0; i < GW_EGL_ENDED_MAX; i++)
         free(b->ended[i]);
     free(b->ffmpeg);
+    free(b->ffmpeg_abs);
     free(b);
     gw_egress_closed(e);
 }
@@ -1050,6 +1103,36 @@ static const gw_egress_ops_t gw_egl_ops = {
     gw_egl_start, gw_egl_status, gw_egl_stop, gw_egl_running, gw_egl_close,
 };
 
+/* ffmpeg ignores SIGPIPE and an EOF on stdin, so a gateway that dies
+ * without stopping its egresses (SIGKILL, a crash) would leave them
+ * recording forever. When util-linux's setpriv is installed, ffmpeg runs
+ * as `setpriv --pdeathsig INT -- <ffmpeg>`: the kernel then sends it
+ * SIGINT when the gateway dies, and ffmpeg closes its file and exits.
+ * setpriv execs ffmpeg (same pid) and needs its path, so the configured
+ * name is resolved through PATH here. Returns the path (new, free with
+ * free()), or NULL to run ffmpeg directly. */
+static char *gw_egl_resolve(const char *ffmpeg)
+{
+    const char *path = getenv("PATH");
+    ov_buf_t b = OV_BUF_INIT;
+
+    if (access(GW_EGL_SETPRIV, X_OK) != 0)
+        return NULL;
+    if (strchr(ffmpeg, '/'))
+        return ov_xstrdup(ffmpeg);
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+
+        ov_buf_reset(&b);
+        ov_buf_printf(&b, "%.*s/%s", (int)n, n ? path : ".", ffmpeg);
+        if (access(b.data, X_OK) == 0)
+            return b.data;
+        path += n + (path[n] == ':');
+    }
+    ov_buf_free(&b);
+    return NULL;
+}
+
 int gw_egress_local_new(gw_egress_t **out, uv_loop_t *loop,
                         const char *recordings_dir, const char *ffmpeg,
                         gw_egress_event_cb cb, void *data)
@@ -1076,8 +1159,33 @@ int gw_egress_local_new(gw_egress_t **out, uv_loop_t *loop,
     e->data = data;
     e->impl = b;
     b->ffmpeg = ov_xstrdup(ffmpeg);
+    b->ffmpeg_abs = gw_egl_resolve(ffmpeg);
+    b->stop_ms = GW_EGL_STOP_GRACE_MS;
+    b->kill_ms = GW_EGL_KILL_GRACE_MS;
+    b->reap_ms = GW_EGL_REAP_GRACE_MS;
+    b->eof_ms = GW_EGL_EOF_GRACE_MS;
     uv_timer_init(loop, &b->final);
     b->final.data = e;
     *out = e;
     return 0;
+}
+
+/* Test hook, deliberately absent from gw_egress.h (tests declare it):
+ * shortens the delays of a local backend's stop escalation ("q" to
+ * SIGINT, SIGINT to SIGKILL, SIGKILL to giving up) and of the wait for
+ * stdout's EOF after an exit, so that stubborn children are testable in
+ * milliseconds. */
+void gw__egress_local_timeouts(gw_egress_t *e, unsigned stop_ms,
+                               unsigned kill_ms, unsigned eof_ms);
+
+void gw__egress_local_timeouts(gw_egress_t *e, unsigned stop_ms,
+                               unsigned kill_ms, unsigned eof_ms)
+{
+    gw_egl_backend_t *b = gw_egl_backend(e);
+
+    OV_ASSERT(e->ops == &gw_egl_ops);
+    b->stop_ms = stop_ms;
+    b->kill_ms = kill_ms;
+    b->reap_ms = kill_ms;
+    b->eof_ms = eof_ms;
 }

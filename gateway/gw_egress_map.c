@@ -112,20 +112,20 @@ static int gw_egmap_in(const char *s, const char *const *names, size_t n)
 /* EgressStatus in proto order; the record's status is the lowercased
  * suffix. */
 static const char *const gw_egmap_status_names[] = {
-    "EGRESS_STARTING", "EGRESS_ACTIVE",  "EGRESS_ENDING",
-    "EGRESS_COMPLETE", "EGRESS_FAILED",  "EGRESS_ABORTED",
+    "EGRESS_STARTING",      "EGRESS_ACTIVE", "EGRESS_ENDING",
+    "EGRESS_COMPLETE",      "EGRESS_FAILED", "EGRESS_ABORTED",
     "EGRESS_LIMIT_REACHED",
 };
 static const char *const gw_egmap_status_meet[] = {
-    "starting", "active", "ending", "complete", "failed", "aborted",
-    "limit_reached",
+    "starting", "active",  "ending",        "complete",
+    "failed",   "aborted", "limit_reached",
 };
 
 /* EncodingOptionsPreset in proto order; Meet presets carry the same
  * names. */
 static const char *const gw_egmap_presets[] = {
-    "H264_720P_30",          "H264_720P_60",          "H264_1080P_30",
-    "H264_1080P_60",         "PORTRAIT_H264_720P_30", "PORTRAIT_H264_720P_60",
+    "H264_720P_30",           "H264_720P_60",           "H264_1080P_30",
+    "H264_1080P_60",          "PORTRAIT_H264_720P_30",  "PORTRAIT_H264_720P_60",
     "PORTRAIT_H264_1080P_30", "PORTRAIT_H264_1080P_60",
 };
 
@@ -133,7 +133,10 @@ static const char *const gw_egmap_vcodecs[] = {
     "DEFAULT_VC", "H264_BASELINE", "H264_MAIN", "H264_HIGH", "VP8",
 };
 static const char *const gw_egmap_acodecs[] = {
-    "DEFAULT_AC", "OPUS", "AAC", "AC_MP3",
+    "DEFAULT_AC",
+    "OPUS",
+    "AAC",
+    "AC_MP3",
 };
 
 static const char *gw_egmap_status(const json_t *info)
@@ -212,16 +215,14 @@ static void gw_egmap_encoding(ov_buf_t *b, const json_t *rc)
     }
     preset = gw_egmap_enum(rc, "preset", gw_egmap_presets,
                            GW_EGMAP_N(gw_egmap_presets));
-    if (gw_egmap_in(preset, gw_egmap_presets, GW_EGMAP_N(gw_egmap_presets)) <
-        0)
+    if (gw_egmap_in(preset, gw_egmap_presets, GW_EGMAP_N(gw_egmap_presets)) < 0)
         preset = "H264_720P_30";
     gw_json_put_str(b, preset, strlen(preset));
 }
 
 static const char *gw_egmap_layout(const json_t *rc)
 {
-    static const char *const layouts[] = {"grid", "speaker",
-                                          "single-speaker"};
+    static const char *const layouts[] = {"grid", "speaker", "single-speaker"};
     const char *l;
     int i;
 
@@ -329,7 +330,8 @@ int gw_egress_map_info(const json_t *info, int event_kind, uint32_t *kind,
     v = gw_egmap_i64(info, "endedAt");
     rec->end_date = v > 0 ? gw_egmap_ns_to_ms(v) : 0;
     v = gw_egmap_i64(file, "duration");
-    rec->duration = v > 0 ? (double)v / 1e9 : 0; /* 61.5, not 61.50000000000001 */
+    /* Divided for the same reason: 61.5, not 61.50000000000001. */
+    rec->duration = v > 0 ? (double)v / 1e9 : 0;
     v = gw_egmap_i64(file, "size");
     rec->size = v > 0 ? v : 0;
     rec->updated_at = gw_egmap_ns_to_ms(updated);

@@ -6,9 +6,11 @@
  * down is skipped and caught up at the next pass. */
 #include "gw_jobs.h"
 
+#include <dirent.h>
 #include <string.h>
 
 #include "gw_egress.h"
+#include "gw_recordings.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_util.h"
@@ -134,6 +136,76 @@ static void stale_start(gw_app_t *app)
     free(ids);
 }
 
+/* ---- recordings whose room or meeting is gone ------------------------ */
+
+/* A meeting can end without meetd applying it through a path that stops
+ * its recordings (expiry with force, for one), and rooms deleted by expiry
+ * leave their media directories. Both are caught here, once per pass. */
+typedef struct {
+    gw_app_t *app;
+    char *room_id;
+    char *egress_id; /* NULL: checking a media directory */
+} room_check_t;
+
+static void room_check_cb(int err, const ipc_room_reply_t *reply, void *data)
+{
+    room_check_t *c = data;
+    int gone = err == OV_ENOROOM;
+    if (c->egress_id && c->app->egress &&
+        (gone || (err == 0 && !ov_str_eq(reply->room.status,
+                                          OV_STR_LIT("active_meeting"))))) {
+        gw_egress_status_t st =
+            gw_egress_status(c->app->egress, c->room_id, c->egress_id);
+        if (st == GW_EGRESS_STARTING || st == GW_EGRESS_ACTIVE) {
+            ov_info("stopping egress %s: the meeting of room %s is over",
+                    c->egress_id, c->room_id);
+            gw_egress_stop(c->app->egress, c->egress_id);
+        }
+    } else if (!c->egress_id && gone) {
+        ov_info("removing the media of deleted room %s", c->room_id);
+        gw_recordings_remove_room_media(c->app, c->room_id);
+    }
+    free(c->room_id);
+    free(c->egress_id);
+    free(c);
+}
+
+static void room_check(gw_app_t *app, const char *room_id,
+                       const char *egress_id)
+{
+    room_check_t *c = ov_xcalloc(1, sizeof(*c));
+    c->app = app;
+    c->room_id = ov_xstrdup(room_id);
+    c->egress_id = egress_id ? ov_xstrdup(egress_id) : NULL;
+    ipc_room_get_t m = {.room_id = ov_str(room_id)};
+    int rc = gw_shard_room_get(app->pool,
+                               ov_shard_of(room_id, strlen(room_id),
+                                           gw_pool_size(app->pool)),
+                               &m, room_check_cb, c);
+    if (rc != 0)
+        room_check_cb(rc, NULL, c);
+}
+
+static void recordings_check(gw_app_t *app)
+{
+    if (!app->egress)
+        return;
+    const char *ids[MAX_RUNNING], *rooms[MAX_RUNNING];
+    size_t n = gw_egress_running_rooms(app->egress, ids, rooms, MAX_RUNNING);
+    if (n > MAX_RUNNING)
+        n = MAX_RUNNING;
+    for (size_t i = 0; i < n; i++)
+        room_check(app, rooms[i], ids[i]);
+    DIR *d = opendir(gw_egress_dir(app->egress));
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            room_check(app, e->d_name, NULL);
+    closedir(d);
+}
+
 static void gc_timer_cb(uv_timer_t *t)
 {
     gw_app_t *app = t->data;
@@ -141,6 +213,7 @@ static void gc_timer_cb(uv_timer_t *t)
     if (app->gc_running > 0)
         return;
     stale_start(app);
+    recordings_check(app);
     uint32_t n = gw_pool_size(app->pool);
     app->gc_running = n;
     for (uint32_t s = 0; s < n; s++) {

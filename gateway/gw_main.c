@@ -2,6 +2,7 @@
  *
  * Start-up order: configuration → data directory (0700) and its shard
  * count → worker pool (every shard READY) → API key from the system shard
+ * → webhook configuration (workers told whether to record events) → jobs
  * → listen. SIGTERM/SIGINT stop accepting, let requests in flight finish
  * (bounded by MEET_SHUTDOWN_TIMEOUT_MS), stop the workers and exit 0. */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "gw_jobs.h"
 #include "gw_recordings.h"
 #include "gw_version.h"
+#include "gw_webhooks.h"
 #include "ov_err.h"
 #include "ov_log.h"
 
@@ -40,6 +42,7 @@ typedef struct {
     int exit_code;
     int shutting_down;
     int jobs_started;
+    int key_created; /* the API key was stored by this start */
 } gw_main_t;
 
 static void begin_shutdown(gw_main_t *m, int code);
@@ -63,13 +66,22 @@ static void pool_stopped_cb(void *data)
         http_closed_cb(m);
 }
 
-static void recordings_closed_cb(void *data)
+static void webhooks_closed_cb(void *data)
 {
     gw_main_t *m = data;
+    m->app.webhooks = NULL;
     if (m->pool)
         gw_pool_stop(m->pool, 5000, pool_stopped_cb, m);
     else
         pool_stopped_cb(m);
+}
+
+/* Webhooks close before the pool: their last outcomes still reach the
+ * shards. */
+static void recordings_closed_cb(void *data)
+{
+    gw_main_t *m = data;
+    gw_webhooks_close(m->app.webhooks, webhooks_closed_cb, m);
 }
 
 static void drain_timer_cb(uv_timer_t *t)
@@ -142,6 +154,8 @@ static void start_listening(gw_main_t *m)
     fflush(stdout);
 }
 
+static void webhooks_started_cb(int err, void *data);
+
 static void apikey_cb(int err, const ipc_apikey_ensure_reply_t *reply,
                       void *data)
 {
@@ -153,9 +167,27 @@ static void apikey_cb(int err, const ipc_apikey_ensure_reply_t *reply,
         return;
     }
     m->app.api_key = ov_xstrndup(reply->key.ptr, reply->key.len);
+    m->key_created = reply->created;
+    /* Workers must know whether to record webhook events before the jobs
+     * or any request can cause one. */
+    gw_webhooks_start(m->app.webhooks, webhooks_started_cb, m);
+}
+
+static void webhooks_started_cb(int err, void *data)
+{
+    gw_main_t *m = data;
+    if (m->shutting_down)
+        return;
+    if (err != 0) {
+        ov_error("cannot load the webhook configuration from the system "
+                 "shard: %s",
+                 ov_strerror(err));
+        begin_shutdown(m, 1);
+        return;
+    }
     gw_jobs_start(&m->app);
     m->jobs_started = 1;
-    if (reply->created && m->generated_key[0] &&
+    if (m->key_created && m->generated_key[0] &&
         strcmp(m->app.api_key, m->generated_key) == 0) {
         /* Printed once, when it is created; it is kept in the system
          * database of the data directory. */
@@ -247,6 +279,7 @@ int main(int argc, char **argv)
     m.loop = uv_default_loop();
     m.app.cfg = &m.cfg;
     m.app.loop = m.loop;
+    m.app.webhooks = gw_webhooks_new(&m.app);
     gw_pool_opts_t po = {
         .worker_bin = m.worker_bin,
         .data_dir = m.cfg.data_dir,
@@ -255,6 +288,8 @@ int main(int argc, char **argv)
         .nshards = nshards,
         .ipc_timeout_ms = (unsigned)m.cfg.ipc_timeout_ms,
         .ready_timeout_ms = 15000,
+        .on_ready = gw_webhooks_on_ready,
+        .on_ready_data = m.app.webhooks,
     };
     gw_pool_new(&m.pool, m.loop, &po);
     m.app.pool = m.pool;

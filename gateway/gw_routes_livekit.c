@@ -15,6 +15,7 @@
 #include "gw_egress.h"
 #include "gw_livekit.h"
 #include "gw_recordings.h"
+#include "gw_webhooks.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_util.h"
@@ -43,16 +44,23 @@ static void meeting_reply_cb(int err, const ipc_meeting_event_reply_t *reply,
         answer_ok(ctx);
         return;
     }
-    /* A meeting that ended with meetingEndAction delete took its room and
-     * recordings with it; the reply shows the room as it was. */
     uint32_t kind = (uint32_t)(uintptr_t)ctx->op;
     ctx->op = NULL;
-    if (kind == IPC_MEET_ROOM_FINISHED && reply->outcome == IPC_MEETEV_APPLIED &&
-        reply->has_room &&
-        ov_str_eq(reply->room.meeting_end_action, OV_STR_LIT("delete")) &&
-        ov_str_eq(reply->room.status, OV_STR_LIT("active_meeting"))) {
-        char *room = ov_xstrndup(reply->room.room_id.ptr, reply->room.room_id.len);
-        gw_recordings_remove_room_media(ctx->app, room);
+    int applied = reply->outcome == IPC_MEETEV_APPLIED;
+    if (applied && ctx->app->webhooks)
+        gw_webhooks_kick(ctx->app->webhooks); /* meetingStarted/Ended */
+    if (kind == IPC_MEET_ROOM_FINISHED && applied && reply->has_room) {
+        char *room =
+            ov_xstrndup(reply->room.room_id.ptr, reply->room.room_id.len);
+        /* The meeting is over: its recordings end with it, as LiveKit's
+         * egresses do when their room closes. */
+        if (ctx->app->egress)
+            gw_egress_stop_room(ctx->app->egress, room);
+        /* With meetingEndAction delete it took the room and its recordings
+         * along; the reply shows the room as it was. */
+        if (ov_str_eq(reply->room.meeting_end_action, OV_STR_LIT("delete")) &&
+            ov_str_eq(reply->room.status, OV_STR_LIT("active_meeting")))
+            gw_recordings_remove_room_media(ctx->app, room);
         free(room);
     }
     if (reply->outcome == IPC_MEETEV_STALE)

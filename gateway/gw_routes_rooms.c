@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "gw_app.h"
+#include "gw_egress.h"
 #include "gw_json.h"
 #include "gw_recordings.h"
+#include "gw_webhooks.h"
 #include "gw_room_json.h"
 #include "gw_url.h"
 #include "gw_valid.h"
@@ -211,7 +213,7 @@ static void create_send(gw_ctx_t *ctx)
     ov_buf_printf(&id, "%s-%s", prefix, hex);
     free(prefix);
     op->room_id = id.data;
-    char *config = json_dumps(in->config, JSON_COMPACT);
+    char *config = json_dumps(in->config, GW_JSON_CONFIG_FLAGS);
 
     ipc_room_create_t m;
     memset(&m, 0, sizeof(m));
@@ -346,7 +348,7 @@ void gw_route_room_update_config(gw_ctx_t *ctx)
         return;
     }
     room_op_new(ctx, id);
-    char *text = json_dumps(patch, JSON_COMPACT);
+    char *text = json_dumps(patch, GW_JSON_CONFIG_FLAGS);
     json_decref(patch);
     ipc_room_update_config_t m = {.room_id = ov_str(id),
                                   .config_patch_json = ov_str(text)};
@@ -412,6 +414,13 @@ void gw_route_room_set_status(gw_ctx_t *ctx)
 static void after_delete(gw_app_t *app, const char *room_id, unsigned outcome)
 {
     unsigned fx = ov_room_del_effects(outcome);
+    if ((fx & OV_DEL_FX_END_MEETING) && app->webhooks)
+        gw_webhooks_kick(app->webhooks); /* meetingEnded */
+    /* A meeting ended here, or the room and its recordings are gone: its
+     * running recordings stop, as LiveKit's would with the room. */
+    if (app->egress && (fx & (OV_DEL_FX_END_MEETING | OV_DEL_FX_DELETE_ROOM |
+                              OV_DEL_FX_DELETE_RECORDINGS)))
+        gw_egress_stop_room(app->egress, room_id);
     if ((fx & (OV_DEL_FX_DELETE_ROOM | OV_DEL_FX_DELETE_RECORDINGS)) ||
         ((fx & OV_DEL_FX_END_MEETING) && (fx & OV_DEL_FX_END_ACTION_DELETE)))
         gw_recordings_remove_room_media(app, room_id);

@@ -240,6 +240,8 @@ static void handle_ready(worker_t *w, const ipc_frame_t *f)
     w->ever_ready = 1;
     ov_info("shard %u ready (pid %lld)", w->shard, (long long)w->pid);
     gw_pool_t *p = w->pool;
+    if (p->opts.on_ready)
+        p->opts.on_ready(w->shard, p->opts.on_ready_data);
     if (p->start_cb) {
         for (uint32_t i = 0; i < p->opts.nshards; i++)
             if (!p->workers[i].ever_ready)

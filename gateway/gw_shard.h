@@ -39,6 +39,11 @@ typedef struct {
     uint32_t nshards;
     unsigned ipc_timeout_ms;   /* a silent worker is restarted after it */
     unsigned ready_timeout_ms; /* a worker must send READY within it */
+    /* Called each time a worker becomes ready (also after a restart), so
+     * that per-worker state (e.g. whether webhooks are recorded) can be
+     * sent to it before other requests. May be NULL. */
+    void (*on_ready)(uint32_t shard, void *data);
+    void *on_ready_data;
 } gw_pool_opts_t;
 
 typedef enum {

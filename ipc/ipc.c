@@ -278,6 +278,8 @@ static inline int unpack_STR(msgpack_zone *z, const msgpack_object *o,
 
 IPC__RECORD_CODEC(ROOM, ROOMS, ipc_room_t, ipc_rooms_t, IPC_ROOM_FIELDS)
 IPC__RECORD_CODEC(REC, RECS, ipc_rec_t, ipc_recs_t, IPC_REC_FIELDS)
+IPC__RECORD_CODEC(OUTBOX, OUTBOXES, ipc_outbox_t, ipc_outboxes_t,
+                  IPC_OUTBOX_ENTRY_FIELDS)
 
 static inline void pack_STRS(msgpack_packer *pk, ipc_strs_t v)
 {

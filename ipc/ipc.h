@@ -42,6 +42,8 @@
 #define IPC__CT_STRS ipc_strs_t
 #define IPC__CT_REC ipc_rec_t
 #define IPC__CT_RECS ipc_recs_t
+#define IPC__CT_OUTBOX ipc_outbox_t
+#define IPC__CT_OUTBOXES ipc_outboxes_t
 
 #define IPC__FIELD_DECL(type, fname) IPC__CT_##type fname;
 
@@ -60,6 +62,17 @@ typedef struct {
     ipc_rec_t *items;
     uint32_t n;
 } ipc_recs_t;
+
+/** An outbox entry (IPC_OUTBOX_ENTRY_FIELDS). */
+typedef struct {
+    IPC_OUTBOX_ENTRY_FIELDS(IPC__FIELD_DECL)
+} ipc_outbox_t;
+
+/** A list of outbox entries; decoded items live in the frame's zone. */
+typedef struct {
+    ipc_outbox_t *items;
+    uint32_t n;
+} ipc_outboxes_t;
 
 /** A list of room records; decoded items live in the frame's zone. */
 typedef struct {

@@ -22,7 +22,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 4
+#define IPC_PROTO_VERSION 5
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -305,6 +305,77 @@ typedef enum {
     F(RECS, aborted)                                                           \
     F(BOOL, more)
 
+/* ---- outgoing webhooks (BEHAVIOUR.md §9) ----------------------------
+ *
+ * Every webhook event is written to an outbox in the shard's database in
+ * the same transaction as the change that causes it, and delivered by the
+ * gateway (at least once, in order per room). A worker records events only
+ * while webhooks are enabled: the gateway tells each worker with
+ * WEBHOOKS_STATE after READY and whenever the configuration changes.
+ *
+ * Events and their moments: meetingStarted (room_started made the room
+ * active; data = the room after), meetingEnded (the end-of-meeting
+ * processing ran, from room_finished, a forced end or expiry; data = the
+ * room as mutated: open, closed/none, or active_meeting/delete when it was
+ * deleted), recordingStarted / recordingUpdated / recordingEnded
+ * (REC_EVENT started / updated / ended; data = the record after). */
+
+/* WEBHOOKS_STATE: whether this worker records outbox events from now on. */
+#define IPC_WEBHOOKS_STATE_FIELDS(F) F(BOOL, enabled)
+/* ACK: the reply of requests that only succeed or fail. */
+#define IPC_ACK_FIELDS(F) F(I32, err)
+
+/* An outbox entry. event is the webhook event name; creation_date (ms) is
+ * when it happened (it becomes creationDate and X-Timestamp); exactly one
+ * of room / rec is meaningful: has_rec tells which. attempts counts failed
+ * deliveries so far. */
+#define IPC_OUTBOX_ENTRY_FIELDS(F)                                             \
+    F(I64, seq)                                                                \
+    F(STR, room_id)                                                            \
+    F(STR, event)                                                              \
+    F(I64, creation_date)                                                      \
+    F(U32, attempts)                                                           \
+    F(BOOL, has_rec)                                                           \
+    F(ROOM, room)                                                              \
+    F(REC, rec)
+
+/* OUTBOX_FETCH: up to `limit` pending entries due at now_ms (next attempt
+ * time reached), oldest first, at most the first pending entry of each room
+ * (so that one room's events go out in order, one at a time) and none of a
+ * room in `busy` (rooms whose delivery is in flight). */
+#define IPC_OUTBOX_FETCH_FIELDS(F)                                             \
+    F(I64, now_ms)                                                             \
+    F(U32, limit)                                                              \
+    F(STRS, busy)
+#define IPC_OUTBOX_FETCH_REPLY_FIELDS(F)                                       \
+    F(I32, err)                                                                \
+    F(OUTBOXES, entries)                                                       \
+    F(I64, backlog) /* pending entries in this shard */                        \
+    F(I64, dead)    /* entries that exhausted their attempts */
+
+/* OUTBOX_DONE: the outcome of one delivery attempt of entry `seq`:
+ * delivered → removed; otherwise attempts + 1 and, with dead, kept as dead
+ * (never fetched again), else due again at next_attempt_ms. Replies ACK. */
+#define IPC_OUTBOX_DONE_FIELDS(F)                                              \
+    F(I64, seq)                                                                \
+    F(BOOL, delivered)                                                         \
+    F(BOOL, dead)                                                              \
+    F(I64, next_attempt_ms)
+
+/* WEBHOOK_CONFIG_GET / _SET (system shard): the global webhook
+ * configuration. SET stores {enabled, url}; `init` makes it apply only if
+ * no configuration is stored yet (first start: MEET_INITIAL_WEBHOOK_*).
+ * Both reply with the stored configuration. */
+#define IPC_WEBHOOK_CONFIG_GET_FIELDS(F)
+#define IPC_WEBHOOK_CONFIG_SET_FIELDS(F)                                       \
+    F(BOOL, enabled)                                                           \
+    F(STR, url)                                                                \
+    F(BOOL, init)
+#define IPC_WEBHOOK_CONFIG_REPLY_FIELDS(F)                                     \
+    F(I32, err)                                                                \
+    F(BOOL, enabled)                                                           \
+    F(STR, url)
+
 /* XX(id, NAME, name, direction, FIELDS) */
 #define IPC_MSG_MAP(XX)                                                        \
     XX(1, READY, ready, IPC_WK2GW, IPC_READY_FIELDS)                           \
@@ -344,7 +415,20 @@ typedef enum {
     XX(122, REC_ABORT_STALE, rec_abort_stale, IPC_GW2WK,                       \
        IPC_REC_ABORT_STALE_FIELDS)                                             \
     XX(123, REC_ABORT_STALE_REPLY, rec_abort_stale_reply, IPC_WK2GW,           \
-       IPC_REC_ABORT_STALE_REPLY_FIELDS)
+       IPC_REC_ABORT_STALE_REPLY_FIELDS)                                       \
+    XX(124, WEBHOOKS_STATE, webhooks_state, IPC_GW2WK,                         \
+       IPC_WEBHOOKS_STATE_FIELDS)                                              \
+    XX(125, ACK, ack, IPC_WK2GW, IPC_ACK_FIELDS)                               \
+    XX(126, OUTBOX_FETCH, outbox_fetch, IPC_GW2WK, IPC_OUTBOX_FETCH_FIELDS)    \
+    XX(127, OUTBOX_FETCH_REPLY, outbox_fetch_reply, IPC_WK2GW,                 \
+       IPC_OUTBOX_FETCH_REPLY_FIELDS)                                          \
+    XX(128, OUTBOX_DONE, outbox_done, IPC_GW2WK, IPC_OUTBOX_DONE_FIELDS)       \
+    XX(129, WEBHOOK_CONFIG_GET, webhook_config_get, IPC_GW2WK,                 \
+       IPC_WEBHOOK_CONFIG_GET_FIELDS)                                          \
+    XX(130, WEBHOOK_CONFIG_SET, webhook_config_set, IPC_GW2WK,                 \
+       IPC_WEBHOOK_CONFIG_SET_FIELDS)                                          \
+    XX(131, WEBHOOK_CONFIG_REPLY, webhook_config_reply, IPC_WK2GW,             \
+       IPC_WEBHOOK_CONFIG_REPLY_FIELDS)
 
 /* XX(REQUEST, request, REPLY, reply) */
 #define IPC_RPC_MAP(XX)                                                        \
@@ -366,7 +450,14 @@ typedef enum {
     XX(REC_DELETE, rec_delete, REC_REPLY, rec_reply)                           \
     XX(REC_LIST, rec_list, REC_LIST_REPLY, rec_list_reply)                     \
     XX(REC_ABORT_STALE, rec_abort_stale, REC_ABORT_STALE_REPLY,                \
-       rec_abort_stale_reply)
+       rec_abort_stale_reply)                                                  \
+    XX(WEBHOOKS_STATE, webhooks_state, ACK, ack)                               \
+    XX(OUTBOX_FETCH, outbox_fetch, OUTBOX_FETCH_REPLY, outbox_fetch_reply)     \
+    XX(OUTBOX_DONE, outbox_done, ACK, ack)                                     \
+    XX(WEBHOOK_CONFIG_GET, webhook_config_get, WEBHOOK_CONFIG_REPLY,           \
+       webhook_config_reply)                                                   \
+    XX(WEBHOOK_CONFIG_SET, webhook_config_set, WEBHOOK_CONFIG_REPLY,           \
+       webhook_config_reply)
 
 /* Every reply type once: XX(REPLY, reply). */
 #define IPC_REPLY_MAP(XX)                                                      \
@@ -378,7 +469,10 @@ typedef enum {
     XX(ROOMS_EXPIRE_REPLY, rooms_expire_reply)                                 \
     XX(REC_REPLY, rec_reply)                                                   \
     XX(REC_LIST_REPLY, rec_list_reply)                                         \
-    XX(REC_ABORT_STALE_REPLY, rec_abort_stale_reply)
+    XX(REC_ABORT_STALE_REPLY, rec_abort_stale_reply)                           \
+    XX(ACK, ack)                                                               \
+    XX(OUTBOX_FETCH_REPLY, outbox_fetch_reply)                                 \
+    XX(WEBHOOK_CONFIG_REPLY, webhook_config_reply)
 
 typedef enum {
 #define IPC__MSG_ENUM(id, NAME, name, dir, FIELDS) IPC_MSG_##NAME = (id),

@@ -168,12 +168,69 @@ static const char *const shard_migrations[] = {
     " WHERE status IN ('starting', 'active', 'ending');"
     "ALTER TABLE rooms ADD COLUMN rec_lock_token TEXT;"
     "ALTER TABLE rooms ADD COLUMN rec_lock_since INTEGER;",
+    /* 5: the outbox of outgoing webhooks (wk_outbox.c). payload is the
+     *    event's data as an IPC frame: a ROOM_REPLY or REC_REPLY frame
+     *    without its length prefix, has_rec telling which. An entry is
+     *    pending until delivered (deleted) or dead (kept for inspection).
+     *    blocked is 0 exactly for the oldest pending entry of each room,
+     *    which alone may be delivered: INSERT sets it from the room's other
+     *    pending entries and OUTBOX_DONE clears it on the next one when the
+     *    head leaves. So the due heads are one range of outbox_due and an
+     *    idle fetch reads no row; outbox_by_room answers "is there an older
+     *    pending entry of this room". outbox_stats holds the pending and
+     *    dead counts, kept by triggers in the transaction that changes
+     *    them, so that a fetch reports them without counting. The indexes
+     *    repeat the columns of their WHERE clause so that the queries on
+     *    them never read the table, and payload comes last so that reading
+     *    the other columns of a row never walks its overflow pages. */
+    "CREATE TABLE outbox("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " room_id TEXT NOT NULL,"
+    " event TEXT NOT NULL,"
+    " creation_date INTEGER NOT NULL,"
+    " has_rec INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " blocked INTEGER NOT NULL DEFAULT 0,"
+    " dead INTEGER NOT NULL DEFAULT 0,"
+    " payload BLOB NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX outbox_due"
+    " ON outbox(next_attempt_ms, seq, room_id, dead, blocked)"
+    " WHERE dead = 0 AND blocked = 0;"
+    "CREATE INDEX outbox_by_room ON outbox(room_id, seq, dead)"
+    " WHERE dead = 0;"
+    "CREATE TABLE outbox_stats("
+    " id INTEGER PRIMARY KEY CHECK (id = 0),"
+    " pending INTEGER NOT NULL,"
+    " dead INTEGER NOT NULL"
+    ") STRICT;"
+    "INSERT INTO outbox_stats(id, pending, dead) VALUES (0, 0, 0);"
+    "CREATE TRIGGER outbox_stats_insert AFTER INSERT ON outbox BEGIN"
+    " UPDATE outbox_stats SET pending = pending + (NEW.dead = 0),"
+    " dead = dead + (NEW.dead <> 0) WHERE id = 0; END;"
+    "CREATE TRIGGER outbox_stats_delete AFTER DELETE ON outbox BEGIN"
+    " UPDATE outbox_stats SET pending = pending - (OLD.dead = 0),"
+    " dead = dead - (OLD.dead <> 0) WHERE id = 0; END;"
+    "CREATE TRIGGER outbox_stats_update AFTER UPDATE OF dead ON outbox"
+    " WHEN NEW.dead IS NOT OLD.dead BEGIN"
+    " UPDATE outbox_stats SET"
+    " pending = pending + (NEW.dead = 0) - (OLD.dead = 0),"
+    " dead = dead + (NEW.dead <> 0) - (OLD.dead <> 0) WHERE id = 0; END;",
 };
 
 static const char *const system_migrations[] = {
     /* 1: the API keys of the REST API. */
     "CREATE TABLE api_keys(key TEXT PRIMARY KEY,"
     " creation_date INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 2: the global webhook configuration (wk_system.c), at most one row:
+     *    no row means none was ever stored, which the first start fills in
+     *    from MEET_INITIAL_WEBHOOK_*. */
+    "CREATE TABLE webhook_config("
+    " id INTEGER PRIMARY KEY CHECK (id = 0),"
+    " enabled INTEGER NOT NULL,"
+    " url TEXT NOT NULL"
+    ") STRICT;",
 };
 
 static const struct {

@@ -246,6 +246,52 @@ typedef enum {
     WK__RC_ROWS(XX, SIZE_ASC, "size_key", "ASC", ">")                          \
     WK__RC_ROWS(XX, SIZE_DESC, "size_key", "DESC", "<")
 
+/* The global webhook configuration (wk_system.c), the single row 0 of
+ * webhook_config. WEBHOOK_CONFIG_INIT stores only when no row exists. */
+#define WK__WEBHOOK_CONFIG_STMTS(XX)                                           \
+    XX(WEBHOOK_CONFIG_GET, WK_DB_SYSTEM,                                       \
+       "SELECT enabled, url FROM webhook_config WHERE id = 0")                 \
+    XX(WEBHOOK_CONFIG_INIT, WK_DB_SYSTEM,                                      \
+       "INSERT INTO webhook_config(id, enabled, url) VALUES (0, ?1, ?2)"       \
+       " ON CONFLICT(id) DO NOTHING")                                          \
+    XX(WEBHOOK_CONFIG_PUT, WK_DB_SYSTEM,                                       \
+       "INSERT INTO webhook_config(id, enabled, url) VALUES (0, ?1, ?2)"       \
+       " ON CONFLICT(id) DO UPDATE SET enabled = excluded.enabled,"            \
+       " url = excluded.url")
+
+/* The outbox of outgoing webhooks (wk_outbox.c); see shard migration 5 for
+ * the meaning of `blocked`. OUTBOX_INSERT blocks a new entry behind any
+ * pending entry of its room. OUTBOX_DUE walks outbox_due (named, so that
+ * the planner never prefers a scan of the whole table in seq order) and
+ * sorts only the due heads. OUTBOX_UNBLOCK makes the oldest pending entry
+ * of room ?1 its head, after the previous head was deleted or died. */
+#define WK_OUTBOX_COLS                                                         \
+    "seq, room_id, event, creation_date, attempts, has_rec, payload"
+#define WK__OUTBOX_STMTS(XX)                                                   \
+    XX(OUTBOX_INSERT, WK_DB_SHARD,                                             \
+       "INSERT INTO outbox(room_id, event, creation_date, has_rec, payload,"   \
+       " blocked) VALUES (?1, ?2, ?3, ?4, ?5, EXISTS (SELECT 1 FROM outbox"    \
+       " WHERE room_id = ?1 AND dead = 0))")                                   \
+    XX(OUTBOX_DUE, WK_DB_SHARD,                                                \
+       "SELECT seq, room_id FROM outbox INDEXED BY outbox_due"                 \
+       " WHERE dead = 0 AND blocked = 0 AND next_attempt_ms <= ?1"             \
+       " ORDER BY seq LIMIT ?2")                                               \
+    XX(OUTBOX_GET, WK_DB_SHARD,                                                \
+       "SELECT " WK_OUTBOX_COLS " FROM outbox WHERE seq = ?1")                 \
+    XX(OUTBOX_COUNTS, WK_DB_SHARD,                                             \
+       "SELECT pending, dead FROM outbox_stats WHERE id = 0")                  \
+    XX(OUTBOX_DELETE, WK_DB_SHARD,                                             \
+       "DELETE FROM outbox WHERE seq = ?1 AND dead = 0 RETURNING room_id")     \
+    XX(OUTBOX_KILL, WK_DB_SHARD,                                               \
+       "UPDATE outbox SET attempts = attempts + 1, dead = 1"                   \
+       " WHERE seq = ?1 AND dead = 0 RETURNING room_id")                       \
+    XX(OUTBOX_RETRY, WK_DB_SHARD,                                              \
+       "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2"       \
+       " WHERE seq = ?1 AND dead = 0")                                         \
+    XX(OUTBOX_UNBLOCK, WK_DB_SHARD,                                            \
+       "UPDATE outbox SET blocked = 0 WHERE seq = (SELECT min(seq)"            \
+       " FROM outbox WHERE room_id = ?1 AND dead = 0) AND blocked <> 0")
+
 /* Every cached statement: XX(ID, kind, sql). Kind WK_DB__KINDS means the
  * statement is prepared on databases of every kind. */
 #define WK_STMT_MAP(XX)                                                        \
@@ -260,9 +306,11 @@ typedef enum {
        "SELECT key FROM api_keys ORDER BY creation_date, key LIMIT 1")         \
     XX(APIKEY_INSERT, WK_DB_SYSTEM,                                            \
        "INSERT INTO api_keys(key, creation_date) VALUES (?1, ?2)")             \
+    WK__WEBHOOK_CONFIG_STMTS(XX)                                               \
     WK__ROOM_STMTS(XX)                                                         \
     WK__MEETING_STMTS(XX)                                                      \
-    WK__REC_STMTS(XX)
+    WK__REC_STMTS(XX)                                                          \
+    WK__OUTBOX_STMTS(XX)
 
 typedef enum {
 #define WK__STMT_ENUM(ID, kind, sql) WK_STMT_##ID,

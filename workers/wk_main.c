@@ -182,6 +182,10 @@ static int worker_main(int argc, char **argv)
     ov_log_init(tag, a.level);
 
     umask(077);
+    /* Only stdin, stdout, stderr and the IPC socket are ours: anything else
+     * the gateway's process happened to hold without close-on-exec (a
+     * library's socket, say) is closed before the worker does anything. */
+    close_range(WK_IPC_FD + 1, ~0U, 0);
     /* glibc reads /etc/localtime the first time it converts a time, even
      * for gmtime_r(); do it now, while files may still be opened. */
     tzset();

@@ -7,6 +7,7 @@
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_room_delete.h"
+#include "wk_outbox.h"
 #include "wk_rooms.h"
 
 /* Positions of the meeting clock after the room columns of
@@ -33,6 +34,10 @@ int wk_meeting_end(wk_db_t *db, ipc_room_t *room, const int64_t *finished_at,
     *deleted = false;
     if (ov_str_eq(room->meeting_end_action, WK_ACT_DELETE)) {
         int err = wk_room_purge(db, room->room_id);
+        /* §8.2: a deleted room is reported as it was, still in its meeting
+         * with the delete action. */
+        if (err == 0)
+            err = wk_outbox_add_room(db, WK_EV_MEETING_ENDED, room);
         *deleted = err == 0;
         return err;
     }
@@ -56,6 +61,7 @@ int wk_meeting_end(wk_db_t *db, ipc_room_t *room, const int64_t *finished_at,
     if (err == 0) {
         room->status = status;
         room->meeting_end_action = action;
+        err = wk_outbox_add_room(db, WK_EV_MEETING_ENDED, room);
     }
     return err;
 }
@@ -172,6 +178,10 @@ static int on_room_started(wk_db_t *db, wk_meeting_room_t *m, int64_t t,
                            "starting a meeting");
     if (err == 0)
         m->room.status = WK_ST_ACTIVE;
+    /* Only a start that made the room active is a meetingStarted: a newer
+     * start of a meeting already active only moves the clock. */
+    if (err == 0 && !active)
+        err = wk_outbox_add_room(db, WK_EV_MEETING_STARTED, &m->room);
     return err;
 }
 

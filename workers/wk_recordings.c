@@ -10,6 +10,7 @@
 #include "ov_log.h"
 #include "ov_util.h"
 #include "wk_meetings.h"
+#include "wk_outbox.h"
 #include "wk_rooms.h"
 
 /* Positions of the WK_REC_COLS columns in a result row. */
@@ -423,6 +424,35 @@ static int rec_update(wk_db_t *db, const ipc_rec_t *r,
     return err;
 }
 
+/* Records the webhook of an applied REC_EVENT of `kind` (§8.1) with record
+ * `id` as stored now, and replies REC_REPLY with it. */
+static int reply_event(wk_db_t *db, ov_buf_t *out, uint64_t req_id,
+                       uint32_t kind, ov_str_t id)
+{
+    const char *event = kind == IPC_REC_EV_STARTED   ? WK_EV_RECORDING_STARTED
+                        : kind == IPC_REC_EV_UPDATED ? WK_EV_RECORDING_UPDATED
+                                                     : WK_EV_RECORDING_ENDED;
+    sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_REC_GET);
+    wk__bind_str(st, 1, id);
+    int rc = sqlite3_step(st);
+    int err = 0;
+    if (rc == SQLITE_ROW) {
+        /* The row stays valid while the outbox statement runs: only
+         * stepping or resetting this statement ends it. */
+        ipc_rec_t rec;
+        rec_row_view(st, &rec);
+        err = wk_outbox_add_rec(db, event, &rec);
+        if (err == 0)
+            reply_rec(out, req_id, &rec);
+    } else if (rc == SQLITE_DONE) {
+        err = OV_ENOREC;
+    } else {
+        err = wk_db_fail(db, "reading a recording");
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
 int wk_rec_event(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
                  ov_buf_t *out)
 {
@@ -476,7 +506,7 @@ int wk_rec_event(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
             err = lock_release(db, r->room_id, OV_STR_LIT(""));
     }
     if (err == 0)
-        err = reply_stored(db, out, f->req_id, r->recording_id);
+        err = reply_event(db, out, f->req_id, req.kind, r->recording_id);
     free(name);
     return err;
 }

@@ -384,7 +384,8 @@ int wk_room_update_config(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     config_e2ee_rule(cfg);
     /* Compact and in insertion order: the stored key order survives, and
      * new sections (which the gateway validated) follow it. */
-    merged = json_dumps(cfg, JSON_COMPACT);
+    /* As the gateway (GW_JSON_CONFIG_FLAGS): reals with 15 digits. */
+    merged = json_dumps(cfg, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (merged == NULL) {
         err = OV_EINTERNAL;
         goto done;

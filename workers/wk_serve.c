@@ -10,6 +10,7 @@
 #include "ov_err.h"
 #include "ov_log.h"
 #include "wk_meetings.h"
+#include "wk_outbox.h"
 #include "wk_recordings.h"
 #include "wk_rooms.h"
 #include "wk_system.h"
@@ -83,6 +84,15 @@ static const wk_route_t routes[] = {
     {IPC_MSG_REC_DELETE, WK_DB_SHARD, wk_rec_delete, false},
     {IPC_MSG_REC_LIST, WK_DB_SHARD, wk_rec_list, true},
     {IPC_MSG_REC_ABORT_STALE, WK_DB_SHARD, wk_rec_abort_stale, false},
+    /* WEBHOOKS_STATE only sets a flag; "read-only" keeps it from opening a
+     * write transaction, while leaving its place in the batch's order. */
+    {IPC_MSG_WEBHOOKS_STATE, WK_DB_SHARD, wk_outbox_webhooks_state, true},
+    {IPC_MSG_OUTBOX_FETCH, WK_DB_SHARD, wk_outbox_fetch, true},
+    {IPC_MSG_OUTBOX_DONE, WK_DB_SHARD, wk_outbox_done, false},
+    {IPC_MSG_WEBHOOK_CONFIG_GET, WK_DB_SYSTEM, wk_system_webhook_config_get,
+     true},
+    {IPC_MSG_WEBHOOK_CONFIG_SET, WK_DB_SYSTEM, wk_system_webhook_config_set,
+     false},
 };
 
 static const wk_route_t *route_find(uint32_t type)

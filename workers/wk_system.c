@@ -1,8 +1,11 @@
 /* wk_system: handlers on the system database; see wk_system.h. */
 #include "wk_system.h"
 
+#include <string.h>
+
 #include "ov_err.h"
 #include "ov_util.h"
+#include "wk_rooms.h"
 
 int wk_system_apikey_ensure(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
                             ov_buf_t *out)
@@ -56,4 +59,58 @@ int wk_system_apikey_ensure(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     rep.created = true;
     ipc_apikey_ensure_reply_encode(out, f->req_id, &rep);
     return 0;
+}
+
+/* Replies with the stored webhook configuration (none: disabled, no URL). */
+static int webhook_config_reply(wk_db_t *db, ov_buf_t *out, uint64_t req_id)
+{
+    sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_WEBHOOK_CONFIG_GET);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        int err = wk_db_fail(db, "reading webhook_config");
+        sqlite3_reset(st);
+        return err;
+    }
+    ipc_webhook_config_reply_t rep;
+    memset(&rep, 0, sizeof(rep));
+    rep.url = OV_STR_LIT("");
+    if (rc == SQLITE_ROW) {
+        rep.enabled = sqlite3_column_int(st, 0) != 0;
+        rep.url = wk__col_str(st, 1);
+    }
+    /* The column text is valid until the reset below. */
+    ipc_webhook_config_reply_encode(out, req_id, &rep);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int wk_system_webhook_config_get(wk_ctx_t *ctx, wk_db_t *db,
+                                 const ipc_frame_t *f, ov_buf_t *out)
+{
+    (void)ctx;
+    ipc_webhook_config_get_t req;
+    if (ipc_webhook_config_get_decode(f, &req) != 0)
+        return OV_EPROTO;
+    return webhook_config_reply(db, out, f->req_id);
+}
+
+int wk_system_webhook_config_set(wk_ctx_t *ctx, wk_db_t *db,
+                                 const ipc_frame_t *f, ov_buf_t *out)
+{
+    (void)ctx;
+    ipc_webhook_config_set_t req;
+    if (ipc_webhook_config_set_decode(f, &req) != 0)
+        return OV_EPROTO;
+    if (!wk__text_ok(req.url, WK_WEBHOOK_MAX_URL))
+        return OV_EINVAL;
+
+    sqlite3_stmt *st = wk_db_stmt(db, req.init ? WK_STMT_WEBHOOK_CONFIG_INIT
+                                               : WK_STMT_WEBHOOK_CONFIG_PUT);
+    sqlite3_bind_int(st, 1, req.enabled ? 1 : 0);
+    /* The frame outlives the step, so SQLite may borrow its bytes. */
+    wk__bind_str(st, 2, req.url);
+    int err = wk__step_done(db, st, "writing webhook_config");
+    if (err != 0)
+        return err;
+    return webhook_config_reply(db, out, f->req_id);
 }

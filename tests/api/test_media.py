@@ -85,6 +85,26 @@ class MediaTest(unittest.TestCase):
             db.execute("INSERT INTO recordings(%s) VALUES(%s)"
                        % (",".join(names), ",".join("?" * len(names))),
                        [row[n] for n in names])
+            # The room too: meetd removes the media of rooms that are gone.
+            room_values = {"room_id": room, "room_name": room,
+                           "creation_date": 1700000000000,
+                           "with_meeting": "when_meeting_ends",
+                           "with_recordings": "close", "config_json": "{}",
+                           "moderator_secret": "0123456789",
+                           "speaker_secret": "0123456789", "status": "open",
+                           "meeting_end_action": "none"}
+            rcols = db.execute("PRAGMA table_xinfo(rooms)").fetchall()
+            rrow = {}
+            for _, name, ctype, notnull, dflt, _pk, hidden in rcols:
+                if hidden:
+                    continue
+                if name in room_values:
+                    rrow[name] = room_values[name]
+                elif notnull and dflt is None:
+                    rrow[name] = "" if "TEXT" in ctype.upper() else 0
+            db.execute("INSERT OR IGNORE INTO rooms(%s) VALUES(%s)"
+                       % (",".join(rrow), ",".join("?" * len(rrow))),
+                       list(rrow.values()))
             if size is not None:
                 d = os.path.join(data_dir, "recordings", room)
                 os.makedirs(d, exist_ok=True)

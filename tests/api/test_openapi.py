@@ -8,8 +8,11 @@ OpenVidu Meet 3.7 document and against a running meetd.
   `required` lists, types and enum values at every level, except for the
   deviations in ALLOWED_DEVIATIONS (BEHAVIOUR.md wins over the reference
   YAML; see its §12).
-- Live: each rooms operation's answers (success and main errors) validate
-  against the reference schema and against ours.
+- Live: each rooms and recordings operation's answers (success and main
+  errors) validate against the reference schema and against ours, and carry
+  the headers both documents promise. Recordings are made with the local
+  recording backend (ffmpeg), after signed LiveKit webhooks have started a
+  meeting with a participant, as in test_recordings.py.
 - GET /api/v1/openapi.yaml serves docs/openapi.yaml byte for byte.
 
 Run: python3 tests/api/test_openapi.py --bin-dir build/dev/bin
@@ -20,15 +23,18 @@ import json
 import math
 import os
 import re
+import io
+import signal
 import sys
 import time
 import unittest
 import urllib.parse
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import Meetd  # noqa: E402
+from harness import Meetd, lk_event, lk_send, lk_token  # noqa: E402
 from openapi_schema import (YAMLError, SchemaError, load_yaml,  # noqa: E402
                             resolve, response_schema, validate)
 
@@ -41,6 +47,13 @@ NO_REF = "reference document not found at " + REF_PATH
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 HOUR_MS = 3600 * 1000
+
+# A small advanced encoding keeps the local recordings (ffmpeg) cheap; the
+# same as test_recordings.py.
+SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
+                   "codec": "H264_MAIN", "bitrate": 300,
+                   "keyFrameInterval": 1, "depth": 24},
+         "audio": {"codec": "AAC", "bitrate": 64, "frequency": 44100}}
 
 
 def load_file(path):
@@ -231,6 +244,30 @@ ALLOWED_DEVIATIONS = [
     # the reference schema omits it although its own examples show it.
     ("delete /rooms", "*", "$.successful[]", "extra-property", "roomId",
      "bulk deletion items carry roomId (BEHAVIOUR.md §6.6)"),
+    # §5.2: a recording's optional fields "are omitted (never null) when
+    # unknown or zero", and startDate is always set (it falls back to the
+    # egress updatedAt), while the YAML types all of them as nullable.
+    ("* /recordings*", "*", "*.startDate", "type",
+     "reference null|number, meetd number",
+     "recording startDate is never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.endDate", "type",
+     "reference null|number, meetd number",
+     "recording endDate is omitted, never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.duration", "type",
+     "reference null|number, meetd number",
+     "recording duration is omitted, never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.size", "type",
+     "reference null|number, meetd number",
+     "recording size is omitted, never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.errorCode", "type",
+     "reference null|number, meetd number",
+     "recording errorCode is omitted, never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.error", "type",
+     "reference null|string, meetd string",
+     "recording error is omitted, never null (BEHAVIOUR.md §5.2)"),
+    ("* /recordings*", "*", "*.details", "type",
+     "reference null|string, meetd string",
+     "recording details is omitted, never null (BEHAVIOUR.md §5.2)"),
 ]
 
 
@@ -557,6 +594,13 @@ paths:
 
 # ---- the documents -------------------------------------------------------------------
 
+def _deref(d, node):
+    """Follows a chain of $ref objects (responses, headers, examples)."""
+    while isinstance(node, dict) and "$ref" in node:
+        node = resolve(d, node["$ref"])
+    return node
+
+
 def _refs(node, path="$"):
     if isinstance(node, dict):
         for k, v in node.items():
@@ -575,6 +619,21 @@ ROOM_OPERATIONS = {("/rooms", "post"), ("/rooms", "get"), ("/rooms", "delete"),
                    ("/rooms/{roomId}/config", "put"),
                    ("/rooms/{roomId}/status", "put")}
 
+REC_OPERATIONS = {("/recordings", "post"), ("/recordings", "get"),
+                  ("/recordings", "delete"), ("/recordings/download", "get"),
+                  ("/recordings/{recordingId}", "get"),
+                  ("/recordings/{recordingId}", "delete"),
+                  ("/recordings/{recordingId}/stop", "post"),
+                  ("/recordings/{recordingId}/media", "get"),
+                  ("/recordings/{recordingId}/url", "get")}
+
+# Status codes of the reference that meetd cannot produce for an operation:
+# they need the access or room-member tokens (BEHAVIOUR.md §2.1-2.3), and
+# meetd only takes the API key (plus the recording `secret`). 403 stays
+# where meetd answers it for another reason ("Recording is disabled", §7.1
+# step 4 and §7.2); the download's 400 is for member tokens only (§7.5).
+UNREACHABLE = {("/recordings/download", "get"): {"400"}}
+
 
 class DocumentsTest(unittest.TestCase):
     def test_our_document_loads(self):
@@ -582,10 +641,24 @@ class DocumentsTest(unittest.TestCase):
         self.assertEqual(d["openapi"], "3.1.0")
         self.assertEqual([s["url"] for s in d["servers"]], ["/api/v1", "/meet/api/v1"])
         schemes = d["components"]["securitySchemes"]
-        self.assertEqual([(s["type"], s["in"], s["name"]) for s in schemes.values()],
-                         [("apiKey", "header", "X-API-KEY")])
-        self.assertEqual(set(operations(d)), ROOM_OPERATIONS | {
-            ("/openapi.yaml", "get"), ("/health", "get")})
+        self.assertEqual({k: (s["type"], s["in"], s["name"])
+                          for k, s in schemes.items()},
+                         {"apiKey": ("apiKey", "header", "X-API-KEY"),
+                          "liveKitSignature": ("apiKey", "header", "Authorization")})
+        self.assertEqual(set(operations(d)), ROOM_OPERATIONS | REC_OPERATIONS | {
+            ("/openapi.yaml", "get"), ("/health", "get"),
+            ("/livekit/webhook", "post")})
+        # The webhook lives at the root like /health, and takes LiveKit's
+        # signature instead of the API key.
+        self.assertEqual([s["url"] for s in d["paths"]["/livekit/webhook"]["servers"]],
+                         ["/"])
+        hook = d["paths"]["/livekit/webhook"]["post"]
+        self.assertEqual(hook["security"], [{"liveKitSignature": []}])
+        self.assertEqual(set(hook["responses"]), {"200", "401", "503"})
+        self.assertIn("application/webhook+json", hook["requestBody"]["content"])
+        # Recordings readable with a `secret` also allow anonymous access.
+        for path in ("/recordings/{recordingId}", "/recordings/{recordingId}/media"):
+            self.assertEqual(d["paths"][path]["get"]["security"], [{"apiKey": []}, {}])
         for path, method in operations(d):
             op = d["paths"][path][method]
             self.assertTrue(op.get("operationId"), (path, method))
@@ -602,11 +675,11 @@ class DocumentsTest(unittest.TestCase):
 
     def test_every_operation_documents_errors_and_examples(self):
         d = doc()
-        for path, method in ROOM_OPERATIONS:
+        for path, method in ROOM_OPERATIONS | REC_OPERATIONS:
             codes = set(d["paths"][path][method]["responses"])
             for code in ("401", "422", "500", "503"):
                 self.assertIn(code, codes, (path, method))
-            if "{roomId}" in path:
+            if "{roomId}" in path or "{recordingId}" in path:
                 self.assertIn("404", codes, (path, method))
         for path, method in operations(d):
             n = 0
@@ -707,9 +780,52 @@ class DocumentsTest(unittest.TestCase):
             self.assertEqual(rp, dp, "parameters of %s %s" % (method, path))
 
     @unittest.skipUnless(HAVE_REF, NO_REF)
+    def test_recording_operations_match_reference(self):
+        """Every recordings operation of the reference is in our document,
+        with at least its parameters and the status codes meetd can give;
+        the media and download operations send the same content types."""
+        r, d = ref(), doc()
+        ref_recs = {(p, m) for p, m in operations(r) if p.startswith("/recordings")}
+        self.assertEqual(ref_recs, REC_OPERATIONS)
+        for path, method in REC_OPERATIONS:
+            theirs = set(r["paths"][path][method]["responses"])
+            theirs -= UNREACHABLE.get((path, method), set())
+            if "403" in theirs and (path, method) not in (
+                    ("/recordings", "post"), ("/recordings/{recordingId}/stop", "post")):
+                theirs.discard("403")
+            ours = set(d["paths"][path][method]["responses"])
+            self.assertEqual(theirs - ours, set(), "%s %s" % (method, path))
+            for code in UNREACHABLE.get((path, method), set()):
+                self.assertNotIn(code, ours, "%s %s %s" % (method, path, code))
+            rp = {self._deref(r, p)["name"]
+                  for p in r["paths"][path][method].get("parameters", [])}
+            dp = {self._deref(d, p)["name"]
+                  for p in (d["paths"][path].get("parameters", []) +
+                            d["paths"][path][method].get("parameters", []))}
+            self.assertEqual(rp - dp, set(), "parameters of %s %s" % (method, path))
+        # What meetd adds: `fields` on GET one recording (§6.9, §7.6) and
+        # `privateAccess` on the URL (§7.9).
+        names = lambda path: {self._deref(d, p)["name"] for p in (
+            d["paths"][path].get("parameters", []) +
+            d["paths"][path]["get"].get("parameters", []))}
+        self.assertIn("fields", names("/recordings/{recordingId}"))
+        self.assertIn("privateAccess", names("/recordings/{recordingId}/url"))
+        for path, code, ctype in (("/recordings/{recordingId}/media", "200", "video/mp4"),
+                                  ("/recordings/{recordingId}/media", "206", "video/mp4"),
+                                  ("/recordings/download", "200", "application/zip")):
+            for x in (r, d):
+                resp = self._deref(x, x["paths"][path]["get"]["responses"][code])
+                self.assertEqual(list(resp["content"]), [ctype], (path, code))
+        media = d["paths"]["/recordings/{recordingId}/media"]["get"]["responses"]
+        self.assertEqual(set(self._deref(d, media["206"])["headers"]),
+                         {"Accept-Ranges", "Content-Length", "Cache-Control",
+                          "Content-Range"})
+
+    @unittest.skipUnless(HAVE_REF, NO_REF)
     def test_response_schemas_compatible(self):
         unexpected, _, compared = schema_differences()
-        self.assertGreaterEqual(len(compared), 30)
+        self.assertGreaterEqual(len(compared), 70)
+        self.assertGreaterEqual(len([c for c in compared if "/recordings" in c[0]]), 40)
         self.assertEqual(unexpected, [], "\n" + "\n".join(unexpected))
 
     @unittest.skipUnless(HAVE_REF, NO_REF)
@@ -739,6 +855,21 @@ class DocumentsTest(unittest.TestCase):
                       unexpected)
         self.assertTrue([x for x in unexpected if x[:2] == ("$.rooms[].status", "enum")
                          and "archived" in x[2]], unexpected)
+        # The recordings allow-list (nullable optional fields) does not hide
+        # other changes to the same fields.
+        rec = d["components"]["schemas"]["Recording"]["properties"]
+        del rec["filename"]
+        rec["size"]["type"] = "string"
+        rec["status"]["enum"].remove("limit_reached")
+        diffs = compare_shapes(shape(r, response_schema(r, "/recordings", "get", 200)),
+                               shape(d, response_schema(d, "/recordings", "get", 200)))
+        unexpected = [x for x in diffs if allowed("get /recordings", "200", x) is None]
+        self.assertIn(("$.recordings[]", "missing-property", "filename"), unexpected)
+        self.assertIn(("$.recordings[].size", "type", "reference null|number, meetd string"),
+                      unexpected)
+        self.assertTrue([x for x in unexpected if x[:2] == ("$.recordings[].status", "enum")],
+                        unexpected)
+        self.assertNotIn("$.recordings[].startDate", [x[0] for x in unexpected])
 
     def test_shape_comparison_reports_precisely(self):
         d = load_yaml("""
@@ -788,10 +919,15 @@ class LiveTest(unittest.TestCase):
     """Each answer is validated against the reference's schema for that
     operation and status, and against ours. The BEHAVIOUR.md §12 differences
     (PUT status adds `room`, the 409 deletion `error` is a code, roomName and
-    autoDeletionDate are never null, keyFrameInterval's spelling) all go in
-    the direction the reference schema tolerates (it allows extra properties
-    and null), so no answer here needs `ref=False`; ours is the strict check
-    for them."""
+    autoDeletionDate are never null, keyFrameInterval's spelling) and the
+    §5.2 one (a recording's optional fields are left out, never null) all go
+    in the direction the reference schema tolerates (it allows extra
+    properties and null), so no answer here needs `ref=False`; ours is the
+    strict check for them. Only the LiveKit webhook, which the reference
+    document does not describe, is checked against ours alone.
+
+    Recordings are real (ffmpeg, a 320x240 encoding, about a second each):
+    test_recording_lifecycle makes two, the other tests need none."""
 
     @classmethod
     def setUpClass(cls):
@@ -801,23 +937,63 @@ class LiveTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.m.cleanup()
 
+    @staticmethod
+    def targets(ref_check=True):
+        out = [("meetd", doc())]
+        if ref_check and HAVE_REF:
+            out.insert(0, ("reference", ref()))
+        return out
+
     def call(self, method, path, template, expect, body=None, ref_check=True,
-             **kw):
-        """Sends the request, asserts the status and validates the JSON body
-        against the documented schemas of `template`. Returns the body."""
-        st, h, data = self.m.request(method, "/api/v1" + path, body=body, **kw)
+             prefix="/api/v1", **kw):
+        """Sends the request, asserts the status, validates the JSON body
+        against the documented schemas of `template` and checks the
+        documented headers. Returns the body; the headers are kept in
+        self.headers."""
+        st, h, data = self.m.request(method, prefix + path, body=body, **kw)
         what = "%s %s -> %s %s" % (method, path, st, json.dumps(data)[:2000])
         self.assertEqual(st, expect, what)
         self.assertIn("application/json", h.get("content-type", ""), what)
         errors = []
-        targets = [("meetd", doc())]
-        if ref_check and HAVE_REF:
-            targets.insert(0, ("reference", ref()))
-        for name, d in targets:
+        for name, d in self.targets(ref_check):
             schema = response_schema(d, template, method, st)
             errors += ["%s schema: %s" % (name, e) for e in validate(d, schema, data)]
+        errors += self.header_errors(template, method, st, h, ref_check)
         self.assertEqual(errors, [], "%s\n%s" % (what, "\n".join(errors)))
+        self.headers = h
         return data
+
+    def header_errors(self, template, method, status, hdrs, ref_check=True):
+        """Every response header that a document promises for this answer
+        is present, and its value fits the header's schema."""
+        errors = []
+        for name, d in self.targets(ref_check):
+            resp = _deref(d, d["paths"][template][method.lower()]["responses"][str(status)])
+            for hname, header in (resp.get("headers") or {}).items():
+                header = _deref(d, header)
+                value = hdrs.get(hname.lower())
+                if value is None:
+                    errors.append("%s: no %s header" % (name, hname))
+                    continue
+                schema = header.get("schema") or {}
+                if schema.get("type") == "integer" and re.fullmatch(r"[0-9]+", value):
+                    value = int(value)
+                errors += ["%s: header %s: %s" % (name, hname, e)
+                           for e in validate(d, schema, value)]
+        return errors
+
+    def binary(self, path, template, expect, ctype, headers=None, key=True):
+        """A GET whose success is a file (media, ZIP): checks the status,
+        the content type and the documented headers; returns (headers,
+        body bytes)."""
+        st, h, data = self.m.request("GET", "/api/v1" + path, headers=headers,
+                                     key=key, binary=True)
+        what = "GET %s %s -> %s %r" % (path, headers or "", st, data[:300])
+        self.assertEqual(st, expect, what)
+        self.assertEqual(h.get("content-type", "").split(";")[0], ctype, what)
+        errors = self.header_errors(template, "get", st, h)
+        self.assertEqual(errors, [], "%s\n%s" % (what, "\n".join(errors)))
+        return h, data
 
     def create(self, body=None):
         return self.call("POST", "/rooms", "/rooms", 201,
@@ -966,8 +1142,263 @@ class LiveTest(unittest.TestCase):
                 self.assertTrue(data.get("details"), data)
 
     def test_conflicts(self):
-        self.skipTest("409 needs an active meeting or recordings, which meetd "
-                      "cannot produce yet (no LiveKit webhooks, no recordings)")
+        """A meeting started by a signed LiveKit webhook makes the room's
+        deletion and configuration conflict, and its closure scheduled."""
+        rid = self.live_room(participants=False)
+        self.assertEqual(self.call("GET", "/rooms/" + rid, "/rooms/{roomId}",
+                                   200)["status"], "active_meeting")
+        body = self.call("DELETE", "/rooms/" + rid, "/rooms/{roomId}", 409)
+        self.assertEqual(body["error"], "room_has_active_meeting")
+        self.call("PUT", "/rooms/%s/config" % rid, "/rooms/{roomId}/config", 409,
+                  body={"config": {"chat": {"enabled": False}}})
+        body = self.call("PUT", "/rooms/%s/status" % rid, "/rooms/{roomId}/status",
+                         202, body={"status": "closed"})
+        self.assertEqual(body["room"]["meetingEndAction"], "close")
+        body = self.call("DELETE", "/rooms/%s?withMeeting=when_meeting_ends" % rid,
+                         "/rooms/{roomId}", 202)
+        self.assertEqual(body["room"]["meetingEndAction"], "delete")
+
+    # ---- recordings ----
+
+    def webhook(self, body):
+        st, h, data = lk_send(self.m, body)
+        self.assertEqual((st, data), (200, ""), body)
+
+    def live_room(self, recording=True, participants=True):
+        """A room whose meeting LiveKit reported started (and joined)."""
+        rid = self.create({"roomName": "Recorded", "config": {
+            "recording": {"enabled": recording, "encoding": SMALL}}})["roomId"]
+        self.webhook(lk_event("room_started", rid))
+        if participants:
+            self.webhook(lk_event("participant_joined", rid, participant="alice"))
+        return rid
+
+    def record(self, rid, seconds=1.0):
+        """Starts a recording, lets it run, stops it and waits until it is
+        complete, validating every answer. Returns the final recording."""
+        rec = self.call("POST", "/recordings", "/recordings", 201,
+                        body={"roomId": rid})
+        rec_id = rec["recordingId"]
+        self.assertEqual(rec["status"], "active")
+        self.assertTrue(self.headers["location"].endswith("/api/v1/recordings/" + rec_id))
+        time.sleep(seconds)
+        stopped = self.call("POST", "/recordings/%s/stop" % rec_id,
+                            "/recordings/{recordingId}/stop", 202)
+        self.assertIn(stopped["status"], ("ending", "complete"))
+        self.assertTrue(self.headers["location"].endswith("/api/v1/recordings/" + rec_id))
+        return self.wait_complete(rec_id)
+
+    def wait_complete(self, rec_id, timeout=15):
+        deadline = time.time() + timeout
+        while True:
+            rec = self.call("GET", "/recordings/" + rec_id,
+                            "/recordings/{recordingId}", 200)
+            if rec["status"] == "complete" or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(rec["status"], "complete", rec)
+        return rec
+
+    def test_recording_lifecycle(self):
+        rid = self.live_room()
+        # In progress: a second start, a deletion and the media conflict.
+        rec = self.call("POST", "/recordings", "/recordings", 201,
+                        body={"roomId": rid, "config": {"layout": "speaker"}})
+        a = rec["recordingId"]
+        self.assertEqual((rec["layout"], rec["encoding"]), ("speaker", SMALL))
+        for k in ("endDate", "duration", "size"):
+            self.assertNotIn(k, rec)
+        body = self.call("POST", "/recordings", "/recordings", 409, body={"roomId": rid})
+        self.assertEqual(body["message"], "Room '%s' is already being recorded" % rid)
+        self.assertEqual(self.call("GET", "/recordings/" + a, "/recordings/{recordingId}",
+                                   200)["status"], "active")
+        self.call("GET", "/recordings?roomId=%s&status=active" % rid, "/recordings", 200)
+        self.call("DELETE", "/recordings/" + a, "/recordings/{recordingId}", 409)
+        self.call("GET", "/recordings/%s/media" % a, "/recordings/{recordingId}/media", 409)
+        # A room with recordings and a meeting refuses its deletion.
+        body = self.call("DELETE", "/rooms/" + rid, "/rooms/{roomId}", 409)
+        self.assertEqual(body["error"], "room_with_recordings_has_active_meeting")
+        time.sleep(1.0)
+        self.call("POST", "/recordings/%s/stop" % a, "/recordings/{recordingId}/stop", 202)
+        done = self.wait_complete(a)
+        self.assertGreater(done["size"], 0)
+        self.assertEqual(done["details"], "End reason: StopEgress API")
+        body = self.call("POST", "/recordings/%s/stop" % a,
+                         "/recordings/{recordingId}/stop", 409)
+        self.assertEqual(body["message"], "Recording '%s' is already stopped" % a)
+
+        # Reading: list, projection, pages, one recording, links.
+        page = self.call("GET", "/recordings?roomId=" + rid, "/recordings", 200)
+        self.assertEqual([r["recordingId"] for r in page["recordings"]], [a])
+        self.call("GET", "/recordings?roomName=recorded&status=complete&sortField=size"
+                  "&sortOrder=asc&fields=recordingId,status,size", "/recordings", 200)
+        self.call("GET", "/recordings?maxItems=500&sortField=duration", "/recordings", 200)
+        got = self.call("GET", "/recordings/%s?fields=recordingId,status" % a,
+                        "/recordings/{recordingId}", 200)
+        self.assertEqual(got, {"recordingId": a, "status": "complete"})
+        url = self.call("GET", "/recordings/%s/url" % a, "/recordings/{recordingId}/url", 200)
+        public = urllib.parse.parse_qs(urllib.parse.urlparse(url["url"]).query)["secret"][0]
+        url = self.call("GET", "/recordings/%s/url?privateAccess=TRUE" % a,
+                        "/recordings/{recordingId}/url", 200)
+        private = urllib.parse.parse_qs(urllib.parse.urlparse(url["url"]).query)["secret"][0]
+        self.assertNotEqual(public, private)
+        self.call("GET", "/recordings/%s?secret=%s" % (a, public),
+                  "/recordings/{recordingId}", 200, key=False)
+        self.call("GET", "/recordings/%s?secret=nope" % a, "/recordings/{recordingId}", 400)
+        self.call("GET", "/recordings/%s?secret=%s" % (a, private),
+                  "/recordings/{recordingId}", 401)
+
+        # The media: whole, ranges, the public secret, 416, and the ZIP.
+        media_path = "/recordings/%s/media" % a
+        tmpl = "/recordings/{recordingId}/media"
+        h, whole = self.binary(media_path, tmpl, 200, "video/mp4")
+        size = done["size"]
+        self.assertEqual((len(whole), int(h["content-length"])), (size, size))
+        self.assertEqual((h["accept-ranges"], h["cache-control"]),
+                         ("bytes", "public, max-age=3600"))
+        self.assertNotIn("content-range", h)
+        h, part = self.binary(media_path, tmpl, 206, "video/mp4",
+                              headers={"Range": "bytes=10-99"})
+        self.assertEqual(part, whole[10:100])
+        self.assertEqual((h["content-range"], h["content-length"]),
+                         ("bytes 10-99/%d" % size, "90"))
+        self.assertEqual((h["accept-ranges"], h["cache-control"]),
+                         ("bytes", "public, max-age=3600"))
+        h, part = self.binary(media_path, tmpl, 206, "video/mp4",
+                              headers={"Range": "bytes=%d-" % (size - 5)})
+        self.assertEqual((part, h["content-range"]),
+                         (whole[-5:], "bytes %d-%d/%d" % (size - 5, size - 1, size)))
+        _, part = self.binary(media_path, tmpl, 200, "video/mp4",
+                              headers={"Range": "bytes=500-100"})
+        self.assertEqual(part, whole)
+        _, part = self.binary("%s?secret=%s" % (media_path, public), tmpl, 206,
+                              "video/mp4", headers={"Range": "bytes=0-9"}, key=False)
+        self.assertEqual(part, whole[:10])
+        body = self.call("GET", media_path, tmpl, 416, headers={"Range": "bytes=%d-" % size})
+        self.assertEqual(body["message"], "Recording '%s' range not satisfiable. "
+                         "File size: %d" % (a, size))
+        self.assertNotIn("content-range", self.headers)
+        h, data = self.binary("/recordings/download?recordingIds=%s,%s--EG_abcdefghijkl--0123456789"
+                              % (a, rid), "/recordings/download", 200, "application/zip")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            self.assertEqual(z.namelist(), [done["filename"]])
+            self.assertEqual(z.read(done["filename"]), whole)
+
+        # A second short recording, then the deletions.
+        b = self.record(rid)["recordingId"]
+        body = self.call("DELETE", "/recordings?recordingIds=%s--EG_abcdefghijkl--0123456789"
+                         % rid, "/recordings", 400)
+        self.assertEqual(body["deleted"], [])
+        body = self.call("DELETE", "/recordings?recordingIds=%s,%s" % (b, b),
+                         "/recordings", 200)
+        self.assertEqual(body, {"message": "All recordings deleted successfully",
+                                "deleted": [b]})
+        body = self.call("DELETE", "/recordings/" + a, "/recordings/{recordingId}", 200)
+        self.assertEqual(body, {"message": "Recording '%s' deleted successfully" % a})
+        body = self.call("DELETE", "/recordings?recordingIds=%s,%s" % (b, a),
+                         "/recordings", 400)
+        self.assertEqual((body["deleted"], [f["recordingId"] for f in body["failed"]]),
+                         ([], [b, a]))
+        self.call("GET", "/recordings/" + a, "/recordings/{recordingId}", 404)
+        self.call("GET", "/recordings/%s/url" % a, "/recordings/{recordingId}/url", 404)
+        self.call("DELETE", "/recordings/" + a, "/recordings/{recordingId}", 404)
+        page = self.call("GET", "/recordings?roomId=" + rid, "/recordings", 200)
+        self.assertEqual(page["recordings"], [])
+
+    def test_recording_errors(self):
+        """The errors that need no recording: 401, 403, 404, 409 and 422."""
+        rid = self.live_room()
+        off = self.live_room(recording=False)
+        quiet = self.live_room(participants=False)
+        fake = "%s--EG_abcdefghijkl--0123456789" % rid
+        lost = "no_such_room--EG_abcdefghijkl--0123456789"
+        r, one = "/recordings", "/recordings/{recordingId}"
+        stop, media, url = one + "/stop", one + "/media", one + "/url"
+        cases = [("POST", r, r, {"roomId": rid}),
+                 ("GET", r, r, None),
+                 ("DELETE", r + "?recordingIds=" + fake, r, None),
+                 ("GET", r + "/download?recordingIds=" + fake, r + "/download", None),
+                 ("GET", r + "/" + fake, one, None),
+                 ("DELETE", r + "/" + fake, one, None),
+                 ("POST", "%s/%s/stop" % (r, fake), stop, None),
+                 ("GET", "%s/%s/media" % (r, fake), media, None),
+                 ("GET", "%s/%s/url" % (r, fake), url, None)]
+        for method, path, template, body in cases:
+            with self.subTest(status=401, method=method, path=path):
+                self.call(method, path, template, 401, body=body, key=False)
+                self.call(method, path, template, 401, body=body, key=False,
+                          headers={"X-API-KEY": "wrong-key"})
+        # 404: unknown room or recording (also with a secret, before auth).
+        body = self.call("POST", r, r, 404, body={"roomId": "no_such_room"})
+        self.assertEqual(body["error"], "Room Error")
+        for method, path, template in (("GET", r + "/" + fake, one),
+                                       ("GET", "%s/%s?secret=x" % (r, fake), one),
+                                       ("DELETE", r + "/" + fake, one),
+                                       ("GET", "%s/%s/media" % (r, fake), media),
+                                       ("GET", "%s/%s/url" % (r, fake), url)):
+            with self.subTest(status=404, method=method, path=path):
+                body = self.call(method, path, template, 404,
+                                 key="secret=" not in path)
+                self.assertEqual(body["message"], "Recording '%s' not found" % fake)
+        body = self.call("POST", "%s/%s/stop" % (r, fake), stop, 404)
+        self.assertEqual(body["message"], "Recording 'EG_abcdefghijkl' not found")
+        body = self.call("POST", "%s/%s/stop" % (r, lost), stop, 404)
+        self.assertEqual(body["error"], "Room Error")
+        # 403: recording disabled; 409: nobody in the meeting.
+        body = self.call("POST", r, r, 403, body={"roomId": off})
+        self.assertEqual(body["message"], "Recording is disabled for room '%s'" % off)
+        self.call("POST", "%s/%s--EG_abcdefghijkl--0123456789/stop" % (r, off), stop, 403)
+        body = self.call("POST", r, r, 409, body={"roomId": quiet})
+        self.assertEqual(body["message"], "Room '%s' has no participants" % quiet)
+        # An archive of nothing is still an archive.
+        _, data = self.binary(r + "/download?recordingIds=" + fake, r + "/download",
+                              200, "application/zip")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            self.assertEqual(z.namelist(), [])
+        # 422.
+        cases = [("POST", r, r, {}),
+                 ("POST", r, r, {"roomId": rid, "config": {"layout": "mosaic"}}),
+                 ("POST", r, r, {"roomId": rid, "config": {"encoding": "H264_4K"}}),
+                 ("GET", r + "?maxItems=0", r, None),
+                 ("GET", r + "?status=done", r, None),
+                 ("GET", r + "?sortField=endDate", r, None),
+                 ("DELETE", r, r, None),
+                 ("DELETE", r + "?recordingIds=bad", r, None),
+                 ("GET", r + "/download?recordingIds=,,", r + "/download", None),
+                 ("GET", r + "/bad", one, None),
+                 ("GET", "%s/%s?secret=a&secret=b" % (r, fake), one, None),
+                 ("DELETE", r + "/bad", one, None),
+                 ("POST", r + "/bad/stop", stop, None),
+                 ("GET", r + "/bad/media", media, None),
+                 ("GET", "%s/%s/url?privateAccess=a&privateAccess=b" % (r, fake), url, None),
+                 ("GET", r + "/bad/url", url, None)]
+        for method, path, template, body in cases:
+            with self.subTest(status=422, method=method, path=path, body=body):
+                data = self.call(method, path, template, 422, body=body)
+                self.assertTrue(data.get("details"), data)
+        data = self.call("GET", "%s/%s/media" % (r, fake), media, 422,
+                         headers={"Range": "bytes=100"})
+        self.assertEqual(data["details"], [{"field": "headers.range", "message":
+                                            "Invalid range header format. "
+                                            "Expected: bytes=start-end"}])
+
+    # ---- the LiveKit webhook (not in the reference: ours only) ----
+
+    def test_livekit_webhook(self):
+        rid = self.create()["roomId"]
+        body = lk_event("room_started", rid)
+        st, _, data = lk_send(self.m, body)
+        self.assertEqual((st, data), (200, ""))
+        d = doc()
+        for token, why in ((lk_token(body, secret="not-the-secret"), "signature"),
+                           (lk_token(b"{}"), "body hash"),
+                           ("", "no token")):
+            with self.subTest(why=why):
+                st, h, data = lk_send(self.m, body, token=token)
+                self.assertEqual(st, 401, data)
+                self.assertIn("application/json", h.get("content-type", ""))
+                schema = response_schema(d, "/livekit/webhook", "post", 401)
+                self.assertEqual(validate(d, schema, data), [], data)
 
     def test_health(self):
         """Not in the reference: validated against our document only."""
@@ -1000,6 +1431,37 @@ class LiveTest(unittest.TestCase):
                                 "served %d bytes, docs/openapi.yaml has %d (rebuild "
                                 "meetd after editing the document)" % (
                                     len(data), len(expected)))
+
+
+def shard_of(room_id, nshards):
+    """The shard meetd places a room in: FNV-1a 64 of its id."""
+    h = 0xcbf29ce484222325
+    for b in room_id.encode():
+        h = ((h ^ b) * 0x100000001b3) % (1 << 64)
+    return h % nshards
+
+
+class WebhookUnavailableTest(unittest.TestCase):
+    def test_503_when_the_rooms_shard_is_down(self):
+        """A webhook for a room whose worker does not answer gets 503 (so
+        that LiveKit delivers it again), with our documented error body."""
+        with Meetd(workers=2, env={"MEET_IPC_TIMEOUT_MS": "500"}) as m:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={})
+            self.assertEqual(st, 201, room)
+            pid = m.worker_pids()[shard_of(room["roomId"], 2)]
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                st, h, data = lk_send(m, lk_event("room_started", room["roomId"]))
+            finally:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            self.assertEqual(st, 503, data)
+            self.assertIn("application/json", h.get("content-type", ""))
+            d = doc()
+            schema = response_schema(d, "/livekit/webhook", "post", 503)
+            self.assertEqual(validate(d, schema, data), [], data)
 
 
 if __name__ == "__main__":

@@ -207,6 +207,20 @@ class RecordingsTest(unittest.TestCase):
         self.assertEqual(st, 404)
         self.assertFalse(os.path.exists(os.path.join(self.m.data_dir, "recordings", rid)))
 
+    def test_recording_ends_with_its_meeting(self):
+        rid = self.live_room()
+        rec, _ = self.start(rid)
+        time.sleep(1)
+        self.assertEqual(lk_send(self.m, lk_event("room_finished", rid))[0], 200)
+        done = self.wait_status(rec["recordingId"], ("complete",))
+        self.assertGreater(done["size"], 0)
+        # The room's lock went with the recording: a new meeting can record.
+        self.assertEqual(lk_send(self.m, lk_event("room_started", rid))[0], 200)
+        self.assertEqual(lk_send(self.m, lk_event("participant_joined", rid,
+                                                  participant="dave"))[0], 200)
+        rec2, _ = self.start(rid)
+        self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
+
     def test_ffmpeg_killed_mid_recording_fails(self):
         rid = self.live_room()
         rec, _ = self.start(rid)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gw_livekit.h"
@@ -39,7 +40,7 @@ static json_t *J(const char *text)
     for (char *p = s; *p; p++)
         if (*p == '\'')
             *p = '"';
-    j = json_loads(s, 0, &err);
+    j = json_loads(s, JSON_DECODE_ANY, &err);
     if (!j)
         TEST__FAIL("bad test JSON: %s: %s", err.text, s);
     free(s);
@@ -80,9 +81,8 @@ static void test_map_example(void)
     uint32_t kind = 0;
     char *scratch = NULL;
 
-    ASSERT_INT_EQ(gw_egress_map_info(info, GW_LK_EGRESS_ENDED, &kind, &rec,
-                                     &scratch),
-                  0);
+    ASSERT_INT_EQ(
+        gw_egress_map_info(info, GW_LK_EGRESS_ENDED, &kind, &rec, &scratch), 0);
     ASSERT_UINT_EQ(kind, IPC_REC_EV_ENDED);
     ASSERT_STR_EQ(S(rec.recording_id),
                   "team_sync-3f9a1c07b2d84e6--EG_Kp4sW9nQz2Lx--7c1e9a04bd");
@@ -92,8 +92,7 @@ static void test_map_example(void)
     ASSERT_STR_EQ(S(rec.layout), "grid");
     ASSERT_STR_EQ(S(rec.encoding_json), "\"H264_720P_30\"");
     ASSERT_STR_EQ(S(rec.status), "complete");
-    ASSERT_STR_EQ(S(rec.filename),
-                  "team_sync-3f9a1c07b2d84e6--7c1e9a04bd.mp4");
+    ASSERT_STR_EQ(S(rec.filename), "team_sync-3f9a1c07b2d84e6--7c1e9a04bd.mp4");
     /* The reference's JavaScript value, fraction included. */
     ASSERT(rec.start_date == 1736500012345.679);
     ASSERT(rec.end_date == 1736500073845.679);
@@ -110,8 +109,8 @@ static void test_map_example(void)
 
 /* Maps `text` for `event_kind`; returns the status of the call and leaves
  * the record in `rec` (scratch in *scratch, JSON in *info). */
-static int map(const char *text, int event_kind, uint32_t *kind,
-               ipc_rec_t *rec, char **scratch, json_t **info)
+static int map(const char *text, int event_kind, uint32_t *kind, ipc_rec_t *rec,
+               char **scratch, json_t **info)
 {
     *info = J(text);
     return gw_egress_map_info(*info, event_kind, kind, rec, scratch);
@@ -256,9 +255,8 @@ static void test_map_encoding(void)
         ASSERT_STR_EQ(S(rec.recording_id), "r--EG_a--u");
         /* The encoding is valid JSON. */
         {
-            json_t *j = json_loadb(rec.encoding_json.ptr,
-                                   rec.encoding_json.len, JSON_DECODE_ANY,
-                                   NULL);
+            json_t *j = json_loadb(rec.encoding_json.ptr, rec.encoding_json.len,
+                                   JSON_DECODE_ANY, NULL);
             ASSERT_NOT_NULL(j);
             json_decref(j);
         }
@@ -276,14 +274,13 @@ static void test_map_numbers(void)
         "'updatedAt':'1000000002500000','errorCode':'412',"
         "'error':'pipeline frozen','details':'End reason: Failure',"
         "'fileResults':[{'filename':'r--abc.def.mp4','duration':1500000000,"
-        "'size':'123'}],'streamResults':[]}";
+        "'size':123.0}],'streamResults':[]}";
     json_t *info;
     ipc_rec_t rec;
     uint32_t kind;
     char *scratch;
 
-    ASSERT_INT_EQ(map(t, GW_LK_EGRESS_ENDED, &kind, &rec, &scratch, &info),
-                  0);
+    ASSERT_INT_EQ(map(t, GW_LK_EGRESS_ENDED, &kind, &rec, &scratch, &info), 0);
     ASSERT_STR_EQ(S(rec.status), "failed");
     /* uid stops at the first '.'. */
     ASSERT_STR_EQ(S(rec.recording_id), "r--EG_b--abc");
@@ -296,6 +293,19 @@ static void test_map_numbers(void)
     ASSERT_INT_EQ(rec.error_code, 412);
     ASSERT_STR_EQ(S(rec.error), "pipeline frozen");
     ASSERT_STR_EQ(S(rec.details), "End reason: Failure");
+    free(scratch);
+    json_decref(info);
+
+    /* Malformed numbers read as unset. */
+    ASSERT_INT_EQ(
+        map("{'egressId':'EG_c','roomName':'r','updatedAt':'12x',"
+            "'errorCode':'many','fileResults':[{'filename':'r--u.mp4',"
+            "'size':'-','duration':[1]}]}",
+            GW_LK_EGRESS_UPDATED, &kind, &rec, &scratch, &info),
+        0);
+    ASSERT(rec.start_date == 0 && rec.updated_at == 0 && rec.duration == 0);
+    ASSERT_INT_EQ(rec.size, 0);
+    ASSERT_INT_EQ(rec.error_code, 0);
     free(scratch);
     json_decref(info);
 }
@@ -313,7 +323,8 @@ static void test_map_rejects(void)
         /* no ids */
         "{'roomName':'r','fileResults':[{'filename':'r--u.mp4'}]}",
         "{'egressId':'EG_a','fileResults':[{'filename':'r--u.mp4'}]}",
-        "{'egressId':'','roomName':'r','fileResults':[{'filename':'r--u.mp4'}]}",
+        "{'egressId':'','roomName':'r','fileResults':[{'filename':'r--u.mp4'}]"
+        "}",
         /* filenames without a uid */
         "{'egressId':'EG_a','roomName':'r','fileResults':[{'filename':"
         "'r-u.mp4'}]}",
@@ -332,8 +343,7 @@ static void test_map_rejects(void)
         uint32_t kind;
         char *scratch = (char *)1;
 
-        if (map(bad[i], GW_LK_EGRESS_ENDED, &kind, &rec, &scratch, &info) !=
-            -1)
+        if (map(bad[i], GW_LK_EGRESS_ENDED, &kind, &rec, &scratch, &info) != -1)
             TEST__FAIL("accepted: %s", bad[i]);
         ASSERT_NULL(scratch);
         json_decref(info);
@@ -346,9 +356,9 @@ static void test_map_rejects(void)
         uint32_t kind;
         char *scratch;
 
-        ASSERT_INT_EQ(gw_egress_map_info(info, GW_LK_ROOM_STARTED, &kind,
-                                         &rec, &scratch),
-                      -1);
+        ASSERT_INT_EQ(
+            gw_egress_map_info(info, GW_LK_ROOM_STARTED, &kind, &rec, &scratch),
+            -1);
         json_decref(info);
     }
 }
@@ -608,8 +618,7 @@ static void test_local_record(void)
     snprintf(dir, sizeof(dir), "%s/recordings", tmpdir);
     ASSERT_STR_EQ(gw_egress_dir(e), dir);
 
-    ASSERT_INT_EQ(start(e, "demo-0123456789abcde", "speaker", enc, id, rid),
-                  0);
+    ASSERT_INT_EQ(start(e, "demo-0123456789abcde", "speaker", enc, id, rid), 0);
     ASSERT_INT_EQ(strlen(id), 15);
     ASSERT(strncmp(id, "EG_", 3) == 0);
     for (size_t i = 3; i < 15; i++)
@@ -620,7 +629,8 @@ static void test_local_record(void)
     ASSERT(strncmp(rid + 22, id, 15) == 0);
     ASSERT(strncmp(rid + 37, "--", 2) == 0);
     for (size_t i = 39; i < 49; i++)
-        ASSERT(isxdigit((unsigned char)rid[i]) && !isupper((unsigned char)rid[i]));
+        ASSERT(isxdigit((unsigned char)rid[i]) &&
+               !isupper((unsigned char)rid[i]));
 
     /* STARTED was emitted before gw_egress_start returned. */
     ASSERT_INT_EQ(nevents, first + 1);
@@ -718,7 +728,8 @@ static void test_local_record(void)
 
 static void test_local_killed(void)
 {
-    gw_egress_t *e = new_backend(FFMPEG);
+    /* By name: resolved through PATH. */
+    gw_egress_t *e = new_backend("ffmpeg");
     json_t *enc = small_encoding();
     char id[32], rid[256], *path;
     const ev_t *ev;
@@ -780,13 +791,13 @@ static void test_media_path(void)
 {
     gw_egress_t *e = new_backend("/nonexistent/ffmpeg");
     static const char *const bad[][2] = {
-        {"", "r--u.mp4"},       {"r", ""},
-        {"..", "r--u.mp4"},     {"a/b", "r--u.mp4"},
-        {"r", "../r--u.mp4"},   {"r", "x/r--u.mp4"},
-        {"r", "/etc/passwd"},   {"r", "r--u.mkv"},
-        {"r", ".mp4"},          {"r", "r--u.mp4.txt"},
-        {".", "r--u.mp4"},      {"r", "r..u.mp4"},
-        {"r..", "r--u.mp4"},    {"r", "r--u.MP4"},
+        {"", "r--u.mp4"},     {"r", ""},
+        {"..", "r--u.mp4"},   {"a/b", "r--u.mp4"},
+        {"r", "../r--u.mp4"}, {"r", "x/r--u.mp4"},
+        {"r", "/etc/passwd"}, {"r", "r--u.mkv"},
+        {"r", ".mp4"},        {"r", "r--u.mp4.txt"},
+        {".", "r--u.mp4"},    {"r", "r..u.mp4"},
+        {"r..", "r--u.mp4"},  {"r", "r--u.MP4"},
     };
     char want[400];
     char *p;
@@ -795,6 +806,17 @@ static void test_media_path(void)
         p = gw_egress_media_path(e, bad[i][0], bad[i][1]);
         if (p)
             TEST__FAIL("accepted %s / %s: %s", bad[i][0], bad[i][1], p);
+    }
+    {
+        gw_egress_t *x = NULL;
+
+        ASSERT_INT_EQ(
+            gw_egress_local_new(&x, &loop, "", FFMPEG, on_event, NULL),
+            OV_EINTERNAL);
+        ASSERT_INT_EQ(gw_egress_local_new(&x, &loop, "/proc/none/recordings",
+                                          FFMPEG, on_event, NULL),
+                      OV_ESTORAGE);
+        ASSERT_NULL(x);
     }
     p = gw_egress_media_path(e, "r-1", "r-1--0a1b2c3d4e.mp4");
     snprintf(want, sizeof(want), "%s/recordings/r-1/r-1--0a1b2c3d4e.mp4",
@@ -812,8 +834,7 @@ static void test_local_close_running(void)
     const ev_t *ev;
     probe_t p;
 
-    ASSERT_INT_EQ(start(e, "closing-room", "single-speaker", enc, id, rid),
-                  0);
+    ASSERT_INT_EQ(start(e, "closing-room", "single-speaker", enc, id, rid), 0);
     ASSERT_STR_EQ(last_event(id)->encoding, "\"PORTRAIT_H264_720P_30\"");
     ASSERT(run_until(is_active, id, 10000));
     run_until(NULL, NULL, 600);
@@ -842,6 +863,292 @@ static void test_local_close_running(void)
     ASSERT_UINT_EQ(ev->kind, IPC_REC_EV_ENDED);
     ASSERT(has_event(id, IPC_REC_EV_UPDATED, "ending"));
     json_decref(enc);
+}
+
+/* ---- the local backend with fake ffmpegs ------------------------------- */
+
+void gw__egress_local_timeouts(gw_egress_t *e, unsigned stop_ms,
+                               unsigned kill_ms, unsigned eof_ms);
+
+/* Writes an executable shell script standing in for ffmpeg: it finds the
+ * output path (the last argument), writes its arguments next to it as
+ * <path>.args and a few bytes into it, then runs `body`. Returns its path
+ * (static storage). */
+static const char *fake_ffmpeg(const char *name, const char *body)
+{
+    static char path[400];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    fprintf(f,
+            "#!/bin/sh\n"
+            "for out; do :; done\n"
+            "echo \"$*\" > \"$out.args\"\n"
+            "printf 'fake' > \"$out\"\n"
+            "%s\n",
+            body);
+    ASSERT_INT_EQ(fclose(f), 0);
+    ASSERT_INT_EQ(chmod(path, 0755), 0);
+    return path;
+}
+
+#define PROGRESS "echo out_time_us=1250000; echo progress=continue\n"
+
+/* Reads the arguments the fake ffmpeg of `filename` received. */
+static char *fake_args(const char *room, const char *filename)
+{
+    static char args[4096];
+    char path[600];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/recordings/%s/%s.args", tmpdir, room,
+             filename);
+    f = fopen(path, "r");
+    ASSERT_NOT_NULL(f);
+    n = fread(args, 1, sizeof(args) - 1, f);
+    fclose(f);
+    args[n] = '\0';
+    return args;
+}
+
+#define ASSERT_HAS(hay, needle)                                                \
+    do {                                                                       \
+        if (!strstr((hay), (needle)))                                          \
+            TEST__FAIL("\"%s\" not in \"%s\"", (needle), (hay));               \
+    } while (0)
+
+/* The encoding reaches ffmpeg as documented in gw_egress_local.c. */
+static void test_local_command_line(void)
+{
+    static const struct {
+        const char *encoding; /* JSON text, or NULL for none */
+        const char *layout;
+        const char *want[8];
+    } cases[] = {
+        {"'H264_1080P_60'",
+         "grid",
+         {"-re -f lavfi -i testsrc2=size=1920x1080:rate=60 ",
+          "-re -f lavfi -i sine=frequency=440:sample_rate=44100 ",
+          "-c:v libx264 -preset ultrafast -tune zerolatency -profile:v main ",
+          "-b:v 6000k -maxrate 6000k -bufsize 12000k -g 240 -keyint_min 240 ",
+          "-c:a aac -b:a 128k -ar 44100 -ac 2 ",
+          "-movflags +frag_keyframe+empty_moov+default_base_moof "
+          "-flush_packets 1 -f mp4 -y ",
+          "-hide_banner -nostats -loglevel error -progress pipe:1 ", NULL}},
+        {"'PORTRAIT_H264_720P_30'",
+         "speaker",
+         {"smptebars=size=720x1280:rate=30 ", "-b:v 3000k ", "-g 120 ", NULL}},
+        {"'NOT_A_PRESET'", "grid", {"testsrc2=size=1280x720:rate=30 ", NULL}},
+        {NULL, "", {"testsrc2=size=1280x720:rate=30 ", NULL}},
+        {"{'video':{'width':641,'height':99999,'framerate':29.97,"
+         "'codec':'H264_HIGH','bitrate':2500,'keyFrameInterval':2,"
+         "'depth':24},'audio':{'codec':'AAC','bitrate':96,"
+         "'frequency':47000}}",
+         "single-speaker",
+         {"smptebars=size=640x4096:rate=29.97 ", "-profile:v high ",
+          "-b:v 2500k ", "-g 60 -keyint_min 60 ", "-b:a 96k -ar 48000 ",
+          "sample_rate=48000 ", NULL}},
+        {"{'video':{'width':320,'height':240,'framerate':10,"
+         "'codec':'VP8','bitrate':100,'keyFrameInterval':0.01,"
+         "'depth':24},'audio':{'codec':'OPUS','bitrate':2,"
+         "'frequency':1}}",
+         "grid",
+         {"size=320x240:rate=10 ", "-profile:v main ", "-g 1 ",
+          "-b:a 8k -ar 8000 ", NULL}},
+        {"{'video':{'width':320,'height':240,'framerate':10,"
+         "'codec':'H264_BASELINE','bitrate':100,'keyFrameInterval':1,"
+         "'depth':24},'audio':{'codec':'OPUS','bitrate':64,"
+         "'frequency':44100}}",
+         "grid",
+         {"-profile:v baseline ", NULL}},
+    };
+    gw_egress_t *e = new_backend(fake_ffmpeg("ff-args", PROGRESS "exit 0"));
+    char longroom[240];
+
+    /* A room id whose recording id would not fit 256 bytes. */
+    memset(longroom, 'r', sizeof(longroom) - 1);
+    longroom[sizeof(longroom) - 1] = '\0';
+    {
+        char id[32], rid[256];
+        size_t n = nevents;
+
+        ASSERT_INT_EQ(start(e, longroom, "grid", NULL, id, rid), OV_EEGRESS);
+        ASSERT_UINT_EQ(nevents, n);
+    }
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *enc = cases[i].encoding ? J(cases[i].encoding) : NULL;
+        char id[32], rid[256], want[600];
+        const ev_t *ev;
+        char *args;
+
+        ASSERT_INT_EQ(start(e, "args-room", cases[i].layout, enc, id, rid), 0);
+        ev = last_event(id);
+        ASSERT_STR_EQ(ev->layout, *cases[i].layout ? cases[i].layout : "grid");
+        if (!enc)
+            ASSERT_STR_EQ(ev->encoding, "\"H264_720P_30\"");
+        ASSERT(run_until(is_ended, id, 5000));
+        ev = last_event(id);
+        /* Exit 0 without a stop: the source ended by itself. */
+        ASSERT_STR_EQ(ev->status, "complete");
+        ASSERT_STR_EQ(ev->details, "End reason: Source closed");
+        ASSERT(ev->duration == 1.25);
+        ASSERT_INT_EQ(ev->size, 4);
+        args = fake_args("args-room", ev->filename);
+        for (size_t k = 0; cases[i].want[k]; k++)
+            ASSERT_HAS(args, cases[i].want[k]);
+        snprintf(want, sizeof(want), "-y %s/recordings/args-room/%s\n", tmpdir,
+                 ev->filename);
+        ASSERT_HAS(args, want);
+        json_decref(enc);
+    }
+    close_backend(e);
+}
+
+/* A child that fails on its own: failed, with its exit status. */
+static void test_local_exit_status(void)
+{
+    gw_egress_t *e = new_backend(fake_ffmpeg(
+        "ff-exit3", PROGRESS "echo 'Conversion failed!' >&2\nexit 3"));
+    json_t *enc = small_encoding();
+    char id[32], rid[256];
+    const ev_t *ev;
+
+    ASSERT_INT_EQ(start(e, "fail-room", "grid", enc, id, rid), 0);
+    ASSERT(run_until(is_ended, id, 5000));
+    ASSERT(has_event(id, IPC_REC_EV_UPDATED, "active"));
+    ev = last_event(id);
+    ASSERT_STR_EQ(ev->status, "failed");
+    ASSERT_STR_EQ(ev->error, "ffmpeg exited with status 3");
+    ASSERT_STR_EQ(ev->details, "End reason: Failure");
+    ASSERT_INT_EQ(ev->size, 4);
+    ASSERT(ev->duration == 1.25);
+    json_decref(enc);
+    close_backend(e);
+}
+
+/* Stops that "q" does not finish escalate: SIGINT (ffmpeg's reaction,
+ * exit 255, is still a clean end), then SIGKILL (failed). */
+static void test_local_escalation(void)
+{
+    gw_egress_t *e;
+    json_t *enc = small_encoding();
+    char id[32], rid[256];
+    const ev_t *ev;
+
+    e = new_backend(
+        fake_ffmpeg("ff-int255", PROGRESS
+                    "trap 'exit 255' INT\nwhile :; do sleep 0.05; done"));
+    gw__egress_local_timeouts(e, 150, 150, 2000);
+    ASSERT_INT_EQ(start(e, "stubborn-room", "grid", enc, id, rid), 0);
+    ASSERT(run_until(is_active, id, 5000));
+    ASSERT_INT_EQ(gw_egress_stop(e, id), 0);
+    ASSERT(run_until(is_ended, id, 5000));
+    ev = last_event(id);
+    ASSERT_STR_EQ(ev->status, "complete");
+    ASSERT_STR_EQ(ev->details, "End reason: StopEgress API");
+    close_backend(e);
+
+    e = new_backend(
+        fake_ffmpeg("ff-stubborn", PROGRESS "trap '' INT\nexec sleep 30"));
+    gw__egress_local_timeouts(e, 150, 150, 2000);
+    ASSERT_INT_EQ(start(e, "stubborn-room", "grid", enc, id, rid), 0);
+    ASSERT(run_until(is_active, id, 5000));
+    ASSERT_INT_EQ(gw_egress_stop(e, id), 0);
+    ASSERT(run_until(is_ended, id, 5000));
+    ev = last_event(id);
+    ASSERT_STR_EQ(ev->status, "failed");
+    ASSERT_STR_EQ(ev->error, "killed by signal 9");
+    close_backend(e);
+
+    /* Never active: it stays "starting" until stopped. */
+    e = new_backend(fake_ffmpeg("ff-silent", "exec sleep 30"));
+    gw__egress_local_timeouts(e, 150, 150, 2000);
+    ASSERT_INT_EQ(start(e, "silent-room", "grid", enc, id, rid), 0);
+    run_until(NULL, NULL, 300);
+    ASSERT_INT_EQ(gw_egress_status(e, "silent-room", id), GW_EGRESS_STARTING);
+    ASSERT_INT_EQ(gw_egress_stop(e, id), 0);
+    ASSERT_STR_EQ(last_event(id)->status, "ending");
+    ASSERT(run_until(is_ended, id, 5000));
+    ev = last_event(id);
+    ASSERT_STR_EQ(ev->status, "failed");
+    ASSERT_STR_EQ(ev->error, "killed by signal 2");
+    ASSERT(!has_event(id, IPC_REC_EV_UPDATED, "active"));
+    close_backend(e);
+
+    /* A child whose stdout outlives it (a grandchild holds the pipe): the
+     * end is reported after the EOF grace. */
+    e = new_backend(fake_ffmpeg("ff-linger", PROGRESS "sleep 3 &\nexit 0"));
+    gw__egress_local_timeouts(e, 150, 150, 200);
+    ASSERT_INT_EQ(start(e, "linger-room", "grid", enc, id, rid), 0);
+    ASSERT(run_until(is_ended, id, 2000));
+    ev = last_event(id);
+    ASSERT_STR_EQ(ev->status, "complete");
+    ASSERT_STR_EQ(ev->details, "End reason: Source closed");
+    close_backend(e);
+    json_decref(enc);
+}
+
+/* A gateway that dies without stopping its egresses (here a forked child
+ * that _exits) leaves no ffmpeg behind: under setpriv --pdeathsig INT the
+ * orphan is told to finish, and its file stays readable. */
+static void test_local_parent_dies(void)
+{
+    int fds[2];
+    char filename[128] = "", path[600];
+    ssize_t n;
+    pid_t child, ff = -1;
+    int status;
+    probe_t p;
+
+    if (access("/usr/bin/setpriv", X_OK) != 0) {
+        printf("# skipped: no /usr/bin/setpriv\n");
+        return;
+    }
+    ASSERT_INT_EQ(pipe(fds), 0);
+    fflush(NULL);
+    child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        /* A loop of its own: the parent's epoll instance is shared. */
+        gw_egress_t *e;
+        json_t *enc = small_encoding();
+        char id[32], rid[256];
+        const ev_t *ev;
+
+        close(fds[0]);
+        memset(&loop, 0, sizeof(loop));
+        ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+        e = new_backend(FFMPEG);
+        ASSERT_INT_EQ(start(e, "orphan-room", "grid", enc, id, rid), 0);
+        ASSERT(run_until(is_active, id, 10000));
+        run_until(NULL, NULL, 1200);
+        ev = last_event(id);
+        ASSERT(write(fds[1], ev->filename, strlen(ev->filename)) > 0);
+        _exit(0);
+    }
+    close(fds[1]);
+    n = read(fds[0], filename, sizeof(filename) - 1);
+    close(fds[0]);
+    ASSERT(n > 0);
+    filename[n] = '\0';
+    ASSERT_INT_EQ(waitpid(child, &status, 0), child);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    for (int i = 0; i < 100; i++) {
+        ff = find_ffmpeg(filename);
+        if (ff < 0)
+            break;
+        usleep(50000);
+    }
+    ASSERT_INT_EQ(ff, -1);
+    snprintf(path, sizeof(path), "%s/recordings/orphan-room/%s", tmpdir,
+             filename);
+    ASSERT_INT_EQ(probe(path, &p), 0);
+    ASSERT(p.duration >= 1.0);
 }
 
 static void rm_rf(const char *path)
@@ -876,9 +1183,13 @@ int main(void)
 
     TEST_RUN(test_media_path);
     TEST_RUN(test_local_start_fails);
+    TEST_RUN(test_local_command_line);
+    TEST_RUN(test_local_exit_status);
+    TEST_RUN(test_local_escalation);
     TEST_RUN(test_local_record);
     TEST_RUN(test_local_killed);
     TEST_RUN(test_local_close_running);
+    TEST_RUN(test_local_parent_dies);
 
     /* Every handle and child is gone. */
     uv_run(&loop, UV_RUN_NOWAIT);

@@ -146,6 +146,8 @@ static inline bool zero_STR(ov_str_t v)
 
 IPC_TEST_RECORD(ROOM, ROOMS, ipc_room_t, ipc_rooms_t, IPC_ROOM_FIELDS)
 IPC_TEST_RECORD(REC, RECS, ipc_rec_t, ipc_recs_t, IPC_REC_FIELDS)
+IPC_TEST_RECORD(OUTBOX, OUTBOXES, ipc_outbox_t, ipc_outboxes_t,
+                IPC_OUTBOX_ENTRY_FIELDS)
 
 static inline void fill_STRS(ipc_strs_t *v, int k)
 {
