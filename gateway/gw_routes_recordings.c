@@ -13,6 +13,7 @@
 #include "gw_app.h"
 #include "gw_egress.h"
 #include "gw_json.h"
+#include "gw_page.h"
 #include "gw_rec_access.h"
 #include "gw_rec_json.h"
 #include "gw_recordings.h"
@@ -732,20 +733,12 @@ static void list_finish(list_op_t *op)
             gw_rec_append_json(&b, &op->items[i].rec);
         }
     }
-    ov_buf_printf(&b, "],\"pagination\":{\"isTruncated\":%s",
-                  truncated ? "true" : "false");
-    char *tok = NULL;
-    if (truncated && take > 0)
-        tok = gw_rec_cursor_encode(&op->items[take - 1].rec, op->in.sort_field,
-                                   op->in.sort_desc);
-    else if (truncated && op->in.next_page_token)
-        tok = ov_xstrdup(op->in.next_page_token);
-    if (tok) {
-        ov_buf_appends(&b, ",\"nextPageToken\":");
-        gw_json_put_str(&b, tok, strlen(tok));
-        free(tok);
-    }
-    ov_buf_printf(&b, ",\"maxItems\":%u}}", op->in.max_items);
+    char *next = truncated && take > 0
+                     ? gw_rec_cursor_encode(&op->items[take - 1].rec,
+                          op->in.sort_field, op->in.sort_desc)
+                     : NULL;
+    gw_page_append_tail(&b, truncated, next, op->in.next_page_token,
+                        op->in.max_items);
     list_op_free(op);
     gw_ctx_send_json_text(ctx, 200, b.data, b.len, NULL);
     ov_buf_free(&b);
@@ -777,16 +770,9 @@ void gw_route_rec_list(gw_ctx_t *ctx)
         return;
     }
     gw_cursor_t cur;
-    memset(&cur, 0, sizeof(cur));
-    if (op->in.next_page_token &&
-        gw_cursor_decode(op->in.next_page_token, op->in.sort_field,
-                         op->in.sort_desc, &cur) != 0) {
+    if (gw_page_cursor(ctx, op->in.next_page_token, op->in.sort_field,
+                       op->in.sort_desc, &cur) != 0) {
         list_op_free(op);
-        json_t *d = json_array();
-        gw_valid_issue(d, "nextPageToken",
-                       "Invalid nextPageToken: it does not come from a "
-                       "previous page with the same sortField and sortOrder");
-        gw_ctx_send_invalid(ctx, d);
         return;
     }
     op->ctx = ctx;

@@ -11,6 +11,7 @@
 #include "gw_app.h"
 #include "gw_egress.h"
 #include "gw_json.h"
+#include "gw_page.h"
 #include "gw_recordings.h"
 #include "gw_webhooks.h"
 #include "gw_room_json.h"
@@ -31,14 +32,6 @@
 static uint32_t shard_of(const gw_ctx_t *ctx, const char *room_id)
 {
     return ov_shard_of(room_id, strlen(room_id), gw_pool_size(ctx->app->pool));
-}
-
-static void send_simple_invalid(gw_ctx_t *ctx, const char *field,
-                                const char *message)
-{
-    json_t *d = json_array();
-    gw_valid_issue(d, field, message);
-    gw_ctx_send_invalid(ctx, d);
 }
 
 /* Answers a failed shard operation: the room errors with their templated
@@ -714,20 +707,12 @@ static void list_finish(list_op_t *op)
             gw_room_append_json(&b, &op->items[i].room, base, op->base.len);
         }
     }
-    ov_buf_printf(&b, "],\"pagination\":{\"isTruncated\":%s",
-                  truncated ? "true" : "false");
-    char *tok = NULL;
-    if (truncated && take > 0)
-        tok = gw_cursor_encode(&op->items[take - 1].room, op->in.sort_field,
-                               op->in.sort_desc);
-    else if (truncated && op->in.next_page_token)
-        tok = ov_xstrdup(op->in.next_page_token);
-    if (tok) {
-        ov_buf_appends(&b, ",\"nextPageToken\":");
-        gw_json_put_str(&b, tok, strlen(tok));
-        free(tok);
-    }
-    ov_buf_printf(&b, ",\"maxItems\":%u}}", op->in.max_items);
+    char *next = truncated && take > 0
+                     ? gw_cursor_encode(&op->items[take - 1].room,
+                          op->in.sort_field, op->in.sort_desc)
+                     : NULL;
+    gw_page_append_tail(&b, truncated, next, op->in.next_page_token,
+                        op->in.max_items);
     list_op_free(op);
     gw_ctx_send_json_text(ctx, 200, b.data, b.len, NULL);
     ov_buf_free(&b);
@@ -790,15 +775,9 @@ void gw_route_rooms_list(gw_ctx_t *ctx)
         return;
     }
     gw_cursor_t cur;
-    memset(&cur, 0, sizeof(cur));
-    if (op->in.next_page_token &&
-        gw_cursor_decode(op->in.next_page_token, op->in.sort_field,
-                         op->in.sort_desc, &cur) != 0) {
+    if (gw_page_cursor(ctx, op->in.next_page_token, op->in.sort_field,
+                       op->in.sort_desc, &cur) != 0) {
         list_op_free(op);
-        send_simple_invalid(ctx, "nextPageToken",
-                            "Invalid nextPageToken: it does not come from a "
-                            "previous page with the same sortField and "
-                            "sortOrder");
         return;
     }
     op->ctx = ctx;
