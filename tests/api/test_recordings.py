@@ -221,6 +221,47 @@ class RecordingsTest(unittest.TestCase):
         rec2, _ = self.start(rid)
         self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
 
+    def test_delete_matrix_with_meeting_and_recordings(self):
+        """Every §6.5 row with an active meeting and recordings, end to end."""
+        rows = [
+            ("fail", "force", 409, "room_with_recordings_has_active_meeting", None),
+            ("force", "fail", 409, "room_with_active_meeting_has_recordings", None),
+            ("when_meeting_ends", "fail", 409,
+             "room_with_active_meeting_has_recordings_cannot_schedule_deletion", None),
+            ("force", "force", 200,
+             "room_with_active_meeting_and_recordings_deleted", 404),
+            ("force", "close", 200, "room_with_active_meeting_closed", "closed"),
+            ("when_meeting_ends", "force", 202,
+             "room_with_active_meeting_and_recordings_scheduled_to_be_deleted", 404),
+            ("when_meeting_ends", "close", 202,
+             "room_with_active_meeting_scheduled_to_be_closed", "closed"),
+        ]
+        for wm, wr, code, name, after in rows:
+            with self.subTest(withMeeting=wm, withRecordings=wr):
+                rid = self.live_room()
+                rec, _ = self.start(rid)
+                self.api("POST", "/recordings/%s/stop" % rec["recordingId"])
+                self.wait_status(rec["recordingId"], ("complete",))
+                st, _, body = self.api("DELETE", "/rooms/%s?withMeeting=%s&withRecordings=%s"
+                                       % (rid, wm, wr))
+                self.assertEqual(st, code, body)
+                self.assertEqual(body["error" if code == 409 else "successCode"], name)
+                if code == 202:
+                    self.assertEqual(body["room"]["status"], "active_meeting")
+                    lk_send(self.m, lk_event("room_finished", rid))
+                st, _, room = self.api("GET", "/rooms/" + rid)
+                if after is None:
+                    self.assertEqual(room["status"], "active_meeting")
+                elif after == 404:
+                    self.assertEqual(st, 404)
+                    st, _, _ = self.api("GET", "/recordings/" + rec["recordingId"])
+                    self.assertEqual(st, 404)
+                else:
+                    self.assertEqual((room["status"], room["meetingEndAction"]),
+                                     (after, "none"))
+                    st, _, _ = self.api("GET", "/recordings/" + rec["recordingId"])
+                    self.assertEqual(st, 200)
+
     def test_ffmpeg_killed_mid_recording_fails(self):
         rid = self.live_room()
         rec, _ = self.start(rid)
