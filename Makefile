@@ -11,9 +11,15 @@ DEPS := build-essential cmake pkg-config python3 libuv1-dev node-llhttp \
         libcurl4-openssl-dev libarchive-dev libseccomp-dev \
         libunistring-dev ffmpeg
 BENCH_DEPS := wrk util-linux curl
+# node and npm fetch Swagger UI for /api/v1/docs (docs/ui/assets.sh). They are
+# installed only if the npm command is missing: Debian's npm package conflicts
+# with NodeSource's nodejs, which bundles npm.
+NODE_DEPS := nodejs npm
+# tests/api/test_docs.js drives a headless chromium (test targets only).
+TEST_DEPS := chromium
 
 .PHONY: all deps build build-asan build-release run test test-dev test-asan \
-        bench clean
+        bench clean install
 
 all: build
 
@@ -23,32 +29,45 @@ deps:
 	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' \
 	    || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing $(NODE_DEPS)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-build: deps
+build: deps docs-assets
 	cmake --preset dev >/dev/null
 	cmake --build --preset dev -j $(JOBS)
 
-build-asan: deps
+build-asan: deps docs-assets
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
-build-release: deps
+build-release: deps docs-assets
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
+
+.PHONY: docs-assets test-deps
+
+# Swagger UI (pinned in docs/ui/package-lock.json), embedded by the build.
+docs-assets: deps
+	bash docs/ui/assets.sh
+
+# For tests/api/test_docs.js: chromium and playwright-core (no browser download).
+test-deps: deps
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(TEST_DEPS)"
+	@[ tests/api/node_modules/.package-lock.json -nt tests/api/package-lock.json ] || \
+	  (cd tests/api && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 
 # Starts meetd in the foreground with its data in ./data.
 run: build-release
 	./build/release/bin/meetd --data-dir ./data --show-api-key $(ARGS)
 
-test-dev: build
+test-dev: build test-deps
 	ctest --preset dev -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan test-deps
 	ctest --preset asan -j $(JOBS)
 
 test: test-dev test-asan
@@ -57,6 +76,12 @@ bench:
 	$(MAKE) deps EXTRA_DEPS="$(BENCH_DEPS)"
 	$(MAKE) build-release
 	bash bench/run.sh
+
+# Installs the release build: binaries, meetd(8) and meetd.service (see
+# README.md, "Running as a service"). DESTDIR stages it elsewhere.
+PREFIX ?= /usr/local
+install: build-release
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
 
 clean:
 	rm -rf build

@@ -2,10 +2,12 @@
 #include "ov_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static char log_tag[32] = "meetd";
 static ov_log_level_t log_level = OV_LOG_INFO;
@@ -16,6 +18,26 @@ void ov_log_init(const char *tag, ov_log_level_t level)
 {
     snprintf(log_tag, sizeof(log_tag), "%s", tag);
     log_level = level;
+}
+
+int ov_log_file_open(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -errno;
+    /* dup2 leaves the new fd 2 without FD_CLOEXEC, which is what children
+     * need to inherit it; the temporary descriptor must not leak to them. */
+    if (fd != 2) {
+        if (dup2(fd, 2) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        close(fd);
+    } else if (fcntl(fd, F_SETFD, 0) != 0) {
+        return -errno;
+    }
+    return 0;
 }
 
 int ov_log_level_parse(const char *s, ov_log_level_t *out)

@@ -5,6 +5,10 @@
  * process ("gateway", "shard-3") and is set once with ov_log_init(). Messages
  * below the configured level are dropped. ov_fatal()/ov_fatalx() log and exit
  * the process (with/without the current errno), as OpenSMTPD's fatal/fatalx.
+ *
+ * Lines always go to file descriptor 2. ov_log_file_open() points that
+ * descriptor at a file, so that child processes, which inherit fd 2, log to
+ * the same file without knowing its name.
  */
 #ifndef OV_LOG_H
 #define OV_LOG_H
@@ -20,6 +24,13 @@ typedef enum {
 
 /** Sets the process tag (copied) and the minimum level. */
 void ov_log_init(const char *tag, ov_log_level_t level);
+
+/** Opens `path` (O_APPEND|O_CREAT|O_CLOEXEC, mode 0640) and dup2()s it onto
+ *  fd 2, so that this process's log lines, and those of every child started
+ *  afterwards, land there. Called again with the same path it reopens the
+ *  file (log rotation); children started before keep the old file. Returns
+ *  0, or -errno with fd 2 unchanged. */
+int ov_log_file_open(const char *path);
 
 /** Parses "debug", "info", "warn" or "error"; returns 0 or -1. */
 int ov_log_level_parse(const char *s, ov_log_level_t *out);

@@ -11,6 +11,7 @@
 #include "gw_routes_media.h"
 #include "ov_err.h"
 #include "ov_log.h"
+#include "ov_util.h"
 
 #define A GW_ROUTE_AUTH
 
@@ -38,6 +39,8 @@ static const gw_route_t api_routes[] = {
     {"PUT", "/config/webhooks", (void *)gw_route_webhooks_put, A},
     {"POST", "/config/webhooks/test", (void *)gw_route_webhooks_test, A},
     {"GET", "/openapi.yaml", (void *)gw_route_openapi, 0},
+    {"GET", "/docs", (void *)gw_route_docs, 0},
+    {"GET", "/docs/:asset", (void *)gw_route_docs_asset, 0},
 };
 
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -50,6 +53,15 @@ static const gw_route_t health_route = {"GET", "/health",
 static const gw_route_t livekit_route = {"POST", "/livekit/webhook",
                                          (void *)gw_route_livekit_webhook,
                                          GW_ROUTE_RAW_BODY};
+
+/* Prometheus scrapes at the root and under the base path. */
+static const gw_route_t metrics_route = {"GET", "/metrics",
+                                         (void *)gw_route_metrics, 0};
+
+/* Any OPTIONS preflight, answered before routing and auth as the cors
+ * middleware does; "preflight" is its route label in logs and metrics. */
+static const gw_route_t preflight_route = {"OPTIONS", "preflight",
+                                           (void *)gw_route_cors_preflight, 0};
 
 #define MAX_QUERY_PARAMS 256
 
@@ -156,6 +168,16 @@ static int is_health_path(const gw_app_t *app, ov_str_t path)
            (n > 0 && (size_t)n < sizeof(alt) && ov_str_ieq(p, alt));
 }
 
+static int is_metrics_path(const gw_app_t *app, const gw_req_t *req)
+{
+    char alt[1024];
+    int n = snprintf(alt, sizeof(alt), "%smetrics", app->cfg->base_path);
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        return 0;
+    return ov_str_ieq(req->path, "/metrics") ||
+           (n > 0 && (size_t)n < sizeof(alt) && ov_str_ieq(req->path, alt));
+}
+
 static int content_type_is_json(const char *ct)
 {
     if (!ct)
@@ -234,8 +256,18 @@ void gw_app_handle(gw_req_t *req, void *data)
     ov_str_t rest, lk = req->path;
     if (lk.len > 1 && lk.ptr[lk.len - 1] == '/')
         lk.len--;
+    if (strcmp(req->method, "OPTIONS") == 0 &&
+        gw_req_header(req, "access-control-request-method") != NULL) {
+        req->route = preflight_route.pattern;
+        gw_route_cors_preflight(ctx);
+        return;
+    }
     if (is_health_path(app, req->path)) {
         ctx->route = &health_route;
+    } else if (is_metrics_path(app, req)) {
+        req->route = metrics_route.pattern;
+        gw_route_metrics(ctx);
+        return;
     } else if (ov_str_ieq(lk, "/livekit/webhook")) {
         if (strcmp(req->method, "POST") != 0) {
             gw_ctx_send_err(ctx, OV_ENOPATH, NULL);
@@ -262,6 +294,13 @@ void gw_app_handle(gw_req_t *req, void *data)
         gw_ctx_send_error(ctx, 404, "Not Found", "Path not found", NULL);
         return;
     }
+    req->route = ctx->route->pattern;
+    /* For the request log: a room's requests go to the room's shard (the
+     * placement of gw_routes_rooms.c); other routes log none. */
+    const char *room = gw_route_param(&ctx->match, "roomId");
+    if (room && app->pool)
+        req->shard =
+            (int)ov_shard_of(room, strlen(room), gw_pool_size(app->pool));
     if (gw_query_parse(req->query, MAX_QUERY_PARAMS, &ctx->query) != 0) {
         gw_ctx_send_err(ctx, OV_EBADREQ, "Malformed query string");
         return;

@@ -78,7 +78,15 @@ void gw_ctx_send_error(gw_ctx_t *ctx, int status, const char *error,
 /* Route handlers, one file per family. */
 void gw_route_health(gw_ctx_t *ctx);
 void gw_route_openapi(gw_ctx_t *ctx);
+void gw_route_docs(gw_ctx_t *ctx);
+void gw_route_docs_asset(gw_ctx_t *ctx);
 void gw_route_livekit_webhook(gw_ctx_t *ctx);
+void gw_route_metrics(gw_ctx_t *ctx);
+void gw_route_cors_preflight(gw_ctx_t *ctx);
+
+/** gw_http's headers hook (data = the gw_app_t): the CORS headers of a
+ *  response to a request with an Origin (gw_routes_metrics.c). */
+void gw_app_cors_headers(gw_req_t *req, ov_buf_t *out, void *data);
 void gw_route_rec_start(gw_ctx_t *ctx);
 void gw_route_rec_stop(gw_ctx_t *ctx);
 void gw_route_rec_get(gw_ctx_t *ctx);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gw_version.h"
 #include "ov_log.h"
@@ -256,6 +258,15 @@ static const cfg_row_t *find_flag(const char *name, size_t len)
     return NULL;
 }
 
+/* Returns 1 if `s` holds an ASCII control character. */
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
 static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
 {
     ov_log_level_t lvl;
@@ -264,6 +275,22 @@ static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
                     "invalid value for MEET_LOG_LEVEL: '%s' (expected debug, "
                     "info, warn or error)",
                     cfg->log_level);
+    if (strcmp(cfg->log_format, "logfmt") != 0 &&
+        strcmp(cfg->log_format, "json") != 0)
+        return fail(errbuf, errlen,
+                    "invalid value for MEET_LOG_FORMAT: '%s' (expected logfmt "
+                    "or json)",
+                    cfg->log_format);
+    /* Both are sent or compared in headers: a control character would
+     * split a response header or never match. */
+    if (cfg->cors_origin[0] == '\0' || has_ctl(cfg->cors_origin))
+        return fail(errbuf, errlen,
+                    "invalid value for SERVER_CORS_ORIGIN: expected * or an "
+                    "origin without control characters");
+    if (has_ctl(cfg->metrics_token) || strchr(cfg->metrics_token, ' '))
+        return fail(errbuf, errlen,
+                    "invalid value for MEET_METRICS_TOKEN: expected no spaces "
+                    "or control characters");
     if (strcmp(cfg->sandbox, "seccomp") != 0 && strcmp(cfg->sandbox, "none") != 0)
         return fail(errbuf, errlen,
                     "invalid value for MEET_SANDBOX: '%s' (expected seccomp "
@@ -362,6 +389,94 @@ int gw_config_load(gw_config_t *cfg, int argc, char **argv, char **envp,
 error:
     gw_config_free(cfg);
     return -1;
+}
+
+/* Copies the parent directory of `path` into `out` ("." for a bare name). */
+static void parent_dir(const char *path, char *out, size_t outlen)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    while (len > 0 && path[len - 1] != '/')
+        len--;
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (len == 0)
+        snprintf(out, outlen, ".");
+    else
+        snprintf(out, outlen, "%.*s", (int)len, path);
+}
+
+/* The data directory is created with its missing parents at start, so it
+ * is usable when it is a writable directory or when its nearest existing
+ * ancestor is one. Nothing is created here: --check-config must be free of
+ * side effects. */
+static int check_data_dir(const char *dir, char *errbuf, size_t errlen)
+{
+    char cur[4096];
+    struct stat st;
+    if (strlen(dir) >= sizeof(cur))
+        return fail(errbuf, errlen, "MEET_DATA_DIR is too long");
+    snprintf(cur, sizeof(cur), "%s", dir);
+    for (;;) {
+        if (stat(cur, &st) == 0)
+            break;
+        if (errno != ENOENT)
+            return fail(errbuf, errlen, "MEET_DATA_DIR %s: stat(%s) failed: %s",
+                        dir, cur, strerror(errno));
+        char up[4096];
+        parent_dir(cur, up, sizeof(up));
+        if (strcmp(up, cur) == 0)
+            return fail(errbuf, errlen, "MEET_DATA_DIR %s: no existing parent",
+                        dir);
+        snprintf(cur, sizeof(cur), "%s", up);
+    }
+    if (!S_ISDIR(st.st_mode))
+        return fail(errbuf, errlen, "MEET_DATA_DIR %s: %s is not a directory",
+                    dir, cur);
+    if (access(cur, W_OK | X_OK) != 0)
+        return fail(errbuf, errlen,
+                    "MEET_DATA_DIR %s: %s is not writable: %s", dir, cur,
+                    strerror(errno));
+    return 0;
+}
+
+/* The log file is opened without creating directories, so either it is
+ * writable or its directory is. */
+static int check_log_file(const char *path, char *errbuf, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return fail(errbuf, errlen, "MEET_LOG_FILE %s is a directory",
+                        path);
+        if (access(path, W_OK) != 0)
+            return fail(errbuf, errlen, "MEET_LOG_FILE %s is not writable: %s",
+                        path, strerror(errno));
+        return 0;
+    }
+    if (errno != ENOENT)
+        return fail(errbuf, errlen, "MEET_LOG_FILE %s: stat() failed: %s",
+                    path, strerror(errno));
+    char dir[4096];
+    parent_dir(path, dir, sizeof(dir));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail(errbuf, errlen,
+                    "MEET_LOG_FILE %s: directory %s does not exist", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return fail(errbuf, errlen,
+                    "MEET_LOG_FILE %s: directory %s is not writable: %s", path,
+                    dir, strerror(errno));
+    return 0;
+}
+
+int gw_config_check_paths(const gw_config_t *cfg, char *errbuf, size_t errlen)
+{
+    if (check_data_dir(cfg->data_dir, errbuf, errlen) != 0)
+        return -1;
+    if (cfg->log_file[0] && check_log_file(cfg->log_file, errbuf, errlen) != 0)
+        return -1;
+    return 0;
 }
 
 void gw_config_free(gw_config_t *cfg)

@@ -86,6 +86,12 @@
        "how often expired rooms are processed (also once at start)")           \
     XX(log_level, STR, "MEET_LOG_LEVEL", "log-level", "info", 0, 0,            \
        "debug, info, warn or error")                                           \
+    XX(log_format, STR, "MEET_LOG_FORMAT", "log-format", "logfmt", 0, 0,      \
+       "request log lines: logfmt or json")                                    \
+    XX(metrics_token, STR, "MEET_METRICS_TOKEN", "metrics-token", "", 0, 0,    \
+       "bearer token required by GET /metrics; empty: no auth")                \
+    XX(cors_origin, STR, "SERVER_CORS_ORIGIN", "cors-origin", "*", 0, 0,       \
+       "CORS allowed origin; *: the request's Origin is reflected")            \
     XX(livekit_url, STR, "LIVEKIT_URL", "livekit-url", "ws://localhost:7880",  \
        0, 0, "LiveKit URL handed to clients")                                  \
     XX(livekit_url_private, STR, "LIVEKIT_URL_PRIVATE", "livekit-url-private", \
@@ -93,7 +99,10 @@
     XX(livekit_api_key, STR, "LIVEKIT_API_KEY", "livekit-api-key", "devkey",   \
        0, 0, "LiveKit API key (webhook verification, API calls)")              \
     XX(livekit_api_secret, STR, "LIVEKIT_API_SECRET", "livekit-api-secret",    \
-       "secret", 0, 0, "LiveKit API secret")
+       "secret", 0, 0, "LiveKit API secret")                                  \
+    XX(log_file, STR, "MEET_LOG_FILE", "log-file", "", 0, 0,                   \
+       "append log lines (workers' too) to this file, reopened on SIGHUP; "    \
+       "empty: stderr")
 
 #define GW__CFG_CT_STR char *
 #define GW__CFG_CT_INT int64_t
@@ -122,6 +131,11 @@ int gw_config_load(gw_config_t *cfg, int argc, char **argv, char **envp,
                    gw_config_action_t *action, char *errbuf, size_t errlen);
 
 void gw_config_free(gw_config_t *cfg);
+
+/** For --check-config: the checks that look at the file system without
+ *  changing it (the data directory and the log file can be written or
+ *  created, their parents exist). Returns 0, or -1 with a message. */
+int gw_config_check_paths(const gw_config_t *cfg, char *errbuf, size_t errlen);
 
 /** Writes the --help text to `f` (a FILE *). */
 void gw_config_print_help(void *f);

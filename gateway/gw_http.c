@@ -24,6 +24,7 @@
  */
 #include "gw_http.h"
 
+#include <inttypes.h>
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,9 @@ struct gw_http_server_s {
     gw_http_limits_t limits;
     gw_http_handler_cb handler;
     void *data;
+    gw_http_headers_cb headers_cb;
+    void *headers_data;
+    gw_http_done_cb done_cb;
     llhttp_settings_t settings;
     gw_conn_t *conns; /* every connection not yet freed */
     size_t nconns;    /* served connections (rejected ones not counted) */
@@ -279,6 +283,8 @@ static gw_req_t *req_new(gw_conn_t *c)
     r->conn = c;
     r->loop = c->server->loop;
     r->stream_left = -1;
+    r->shard = -1;
+    r->done_cb = c->server->done_cb;
     snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
     if (c->tail)
         c->tail->next = r;
@@ -302,6 +308,10 @@ void gw_req_unref(gw_req_t *req)
     OV_ASSERT(req->refcount > 0);
     if (--req->refcount > 0)
         return;
+    /* The last reference goes once the response is written or the client
+     * is gone: the one moment that is reached exactly once per request. */
+    if (req->responded && req->done_cb)
+        req->done_cb(req);
     free(req->headers);
     ov_buf_free(&req->body);
     ov_buf_free(&req->out);
@@ -332,6 +342,42 @@ static int all_responded(const gw_conn_t *c)
 
 /* ---- responses ---------------------------------------------------------- */
 
+static int req_id_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+           ch == '-';
+}
+
+/* Takes the client's X-Request-Id if it is safe to echo and to log as is,
+ * else generates one. Requests that fail before their headers are parsed
+ * (431, 408) get a generated one when answered. */
+static void req_set_id(gw_req_t *r, const char *client)
+{
+    if (client) {
+        size_t n = 0;
+        while (n <= GW_REQ_ID_MAX && client[n] &&
+               req_id_char((unsigned char)client[n]))
+            n++;
+        if (n > 0 && n <= GW_REQ_ID_MAX && client[n] == '\0') {
+            memcpy(r->req_id, client, n + 1);
+            return;
+        }
+    }
+    if (ov_rand_hex(r->req_id, 16) != 0)
+        snprintf(r->req_id, sizeof(r->req_id), "%016" PRIx64, r->id);
+}
+
+/* The headers every response carries: X-Request-Id, then the hook's. */
+static void req_common_headers(gw_req_t *r, ov_buf_t *o)
+{
+    if (r->req_id[0] == '\0')
+        req_set_id(r, NULL);
+    ov_buf_printf(o, "X-Request-Id: %s\r\n", r->req_id);
+    if (r->server->headers_cb)
+        r->server->headers_cb(r, o, r->server->headers_data);
+}
+
 void gw_http_respond(gw_req_t *req, int status, const char *content_type,
                      const char *extra_headers, const char *body,
                      size_t body_len)
@@ -344,6 +390,7 @@ void gw_http_respond(gw_req_t *req, int status, const char *content_type,
     if (req == NULL || req->responded)
         return;
     req->responded = 1;
+    req->status = status;
     c = req->conn;
     if (c == NULL || c->closing)
         return;
@@ -367,9 +414,11 @@ void gw_http_respond(gw_req_t *req, int status, const char *content_type,
         ov_buf_appends(o, "Connection: keep-alive\r\n");
     if (extra_headers)
         ov_buf_appends(o, extra_headers);
+    req_common_headers(req, o);
     ov_buf_appends(o, "\r\n");
     if (!nobody && !req->head && body_len > 0)
         ov_buf_append(o, body, body_len);
+    req->bytes_out = o->len;
     c->backlog += o->len;
     req->unsent = o->len;
     if (!req->keep_alive)
@@ -754,6 +803,7 @@ int gw_http_stream_start(gw_req_t *req, int status, const char *content_type,
         return -1;
     req->responded = 1;
     req->stream = 1;
+    req->status = status;
     c = req->conn;
     if (c == NULL || c->closing)
         return 0;
@@ -787,7 +837,9 @@ int gw_http_stream_start(gw_req_t *req, int status, const char *content_type,
         ov_buf_appends(o, "Connection: keep-alive\r\n");
     if (extra_headers)
         ov_buf_appends(o, extra_headers);
+    req_common_headers(req, o);
     ov_buf_appends(o, "\r\n");
+    req->bytes_out += o->len;
     c->backlog += o->len;
     req->unsent += o->len;
     if (!req->keep_alive)
@@ -822,6 +874,7 @@ size_t gw_http_stream_write(gw_req_t *req, const char *data, size_t len)
         ov_buf_append(&req->out, "\r\n", 2);
     c->backlog += req->out.len - before;
     req->unsent += req->out.len - before;
+    req->bytes_out += req->out.len - before;
     if (!c->in_execute)
         conn_update(c);
     return req_unsent_ahead(req);
@@ -857,6 +910,7 @@ void gw_http_stream_end(gw_req_t *req, int abort)
         c->no_more_input = 1;
     } else if (req->chunked && !req->no_body) {
         ov_buf_append(&req->out, "0\r\n\r\n", 5);
+        req->bytes_out += 5;
         c->backlog += 5;
         req->unsent += 5;
     }
@@ -1239,6 +1293,7 @@ static int on_headers_complete(llhttp_t *p)
     const char *expect;
 
     req_build_headers(c, r);
+    req_set_id(r, gw_req_header(r, "x-request-id"));
     r->method_id = p->method;
     r->method = llhttp_method_name((llhttp_method_t)p->method);
     r->head = p->method == HTTP_HEAD;
@@ -1487,6 +1542,15 @@ int gw_http_server_port(const gw_http_server_t *s)
 size_t gw_http_server_inflight(const gw_http_server_t *s)
 {
     return s->inflight;
+}
+
+void gw_http_server_set_hooks(gw_http_server_t *s,
+                              gw_http_headers_cb headers_cb, void *data,
+                              gw_http_done_cb done_cb)
+{
+    s->headers_cb = headers_cb;
+    s->headers_data = data;
+    s->done_cb = done_cb;
 }
 
 size_t gw_http_server_connections(const gw_http_server_t *s)

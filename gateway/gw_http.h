@@ -25,6 +25,9 @@
 
 #include "ov_mem.h"
 
+/* Longest X-Request-Id taken from a client. */
+#define GW_REQ_ID_MAX 128
+
 typedef struct gw_http_server_s gw_http_server_t;
 typedef struct gw_conn_s gw_conn_t;
 typedef struct gw_req_s gw_req_t;
@@ -67,6 +70,14 @@ struct gw_req_s {
     char peer[64];         /* client address "ip:port" */
     uint64_t start_ns;     /* monotonic time the request began */
     void *app_data;        /* free for the handler's use */
+    /* X-Request-Id, sent on every response: the client's own when it is
+     * 1..GW_REQ_ID_MAX characters of [A-Za-z0-9._:-], else generated. */
+    char req_id[GW_REQ_ID_MAX + 1];
+    /* For the completion hook (logs, metrics); set by the handler. */
+    const char *route;     /* route template, static; NULL: unmatched */
+    int shard;             /* the one shard that served it, or -1 */
+    int status;            /* status sent; 0 until answered */
+    uint64_t bytes_out;    /* response bytes queued for the client */
     /* private */
     int refcount;
     int responded;
@@ -91,6 +102,7 @@ struct gw_req_s {
     void *drain_data;
     int kicked;            /* a deferred step (kick) is scheduled */
     uv_loop_t *loop;       /* for the kick, which may outlive the server */
+    void (*done_cb)(gw_req_t *); /* the server's completion hook */
 };
 
 /** Called once per complete request, with the request holding one reference
@@ -103,6 +115,24 @@ typedef void (*gw_http_handler_cb)(gw_req_t *req, void *data);
 int gw_http_server_new(gw_http_server_t **out, uv_loop_t *loop,
                        const gw_http_limits_t *limits,
                        gw_http_handler_cb handler, void *data);
+
+/** Adds the response headers every response carries beyond the ones
+ *  gw_http writes itself: called while the header block of each response
+ *  (also gw_http's own errors) is built, to append complete
+ *  "Name: value\r\n" lines to `out`. Must not respond. */
+typedef void (*gw_http_headers_cb)(gw_req_t *req, ov_buf_t *out, void *data);
+
+/** Called exactly once per answered request, when its last reference is
+ *  dropped (after the response was written, or the client went away):
+ *  req->status, route, shard and bytes_out are final. It may run after the
+ *  server is freed, so it gets no server data. Must not respond. */
+typedef void (*gw_http_done_cb)(gw_req_t *req);
+
+/** Installs the hooks (each may be NULL); requests received later use
+ *  them. `data` is borrowed and passed to `headers_cb`. */
+void gw_http_server_set_hooks(gw_http_server_t *s,
+                              gw_http_headers_cb headers_cb, void *data,
+                              gw_http_done_cb done_cb);
 
 /** Binds and listens on host:port (port 0 picks a free one). Returns 0 or a
  *  negative libuv error. */

@@ -4,7 +4,8 @@
  * count → worker pool (every shard READY) → API key from the system shard
  * → webhook configuration (workers told whether to record events) → jobs
  * → listen. SIGTERM/SIGINT stop accepting, let requests in flight finish
- * (bounded by MEET_SHUTDOWN_TIMEOUT_MS), stop the workers and exit 0. */
+ * (bounded by MEET_SHUTDOWN_TIMEOUT_MS), stop the workers and exit 0.
+ * SIGHUP reopens MEET_LOG_FILE (log rotation). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include "gw_auth.h"
 #include "gw_datadir.h"
 #include "gw_jobs.h"
+#include "gw_metrics.h"
 #include "gw_recordings.h"
 #include "gw_version.h"
 #include "gw_webhooks.h"
@@ -34,7 +36,7 @@ typedef struct {
     gw_app_t app;
     gw_pool_t *pool;
     gw_http_server_t *http;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
     uint64_t drain_deadline_ns;
     char *worker_bin;
@@ -53,6 +55,7 @@ static void http_closed_cb(void *data)
     m->http = NULL;
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
+    uv_close((uv_handle_t *)&m->sighup, NULL);
     uv_close((uv_handle_t *)&m->drain_timer, NULL);
 }
 
@@ -124,6 +127,26 @@ static void signal_cb(uv_signal_t *s, int signum)
     begin_shutdown(m, 0);
 }
 
+/* Log rotation: the rotated file was renamed, so the same path is opened
+ * anew. Workers write to the descriptor they inherited, i.e. the old file,
+ * until they are restarted; only the gateway's own lines move at once. */
+static void sighup_cb(uv_signal_t *s, int signum)
+{
+    gw_main_t *m = s->data;
+    if (m->cfg.log_file[0] == '\0') {
+        ov_info("received SIGHUP; no MEET_LOG_FILE to reopen");
+        return;
+    }
+    int rc = ov_log_file_open(m->cfg.log_file);
+    if (rc != 0) {
+        ov_error("SIGHUP: cannot reopen log file %s: %s; still writing to "
+                 "the old one",
+                 m->cfg.log_file, strerror(-rc));
+        return;
+    }
+    ov_info("received SIGHUP: reopened log file %s", m->cfg.log_file);
+}
+
 static void start_listening(gw_main_t *m)
 {
     gw_http_limits_t lim;
@@ -134,6 +157,8 @@ static void start_listening(gw_main_t *m)
     lim.body_timeout_ms = (unsigned)m->cfg.body_timeout_ms;
     lim.idle_timeout_ms = (unsigned)m->cfg.idle_timeout_ms;
     gw_http_server_new(&m->http, m->loop, &lim, gw_app_handle, &m->app);
+    gw_http_server_set_hooks(m->http, gw_app_cors_headers, &m->app,
+                             gw_metrics_request_done);
     int rc = gw_http_server_listen(m->http, m->cfg.host, (int)m->cfg.port);
     if (rc < 0) {
         ov_error("cannot listen on %s:%lld: %s", m->cfg.host,
@@ -255,6 +280,9 @@ int main(int argc, char **argv)
     ov_log_level_t level;
     ov_log_level_parse(m.cfg.log_level, &level);
     ov_log_init("gateway", level);
+    gw_log_format_t log_format = GW_LOGFMT_LOGFMT;
+    gw_metrics_log_format_parse(m.cfg.log_format, &log_format);
+    gw_metrics_configure(log_format, level <= OV_LOG_INFO);
 
     m.worker_bin = resolve_worker_bin(&m.cfg);
     if (access(m.worker_bin, X_OK) != 0) {
@@ -263,8 +291,21 @@ int main(int argc, char **argv)
         return 2;
     }
     if (m.cfg.check_only) {
+        if (gw_config_check_paths(&m.cfg, err, sizeof(err)) != 0) {
+            fprintf(stderr, "meetd: %s\n", err);
+            return 2;
+        }
         printf("configuration is valid\n");
         return 0;
+    }
+    /* On fd 2, so that the workers spawned below inherit it. */
+    if (m.cfg.log_file[0]) {
+        int lrc = ov_log_file_open(m.cfg.log_file);
+        if (lrc != 0) {
+            fprintf(stderr, "meetd: cannot open MEET_LOG_FILE %s: %s\n",
+                    m.cfg.log_file, strerror(-lrc));
+            return 1;
+        }
     }
 
     uint32_t nshards;
@@ -296,7 +337,9 @@ int main(int argc, char **argv)
 
     uv_signal_init(m.loop, &m.sigterm);
     uv_signal_init(m.loop, &m.sigint);
-    m.sigterm.data = m.sigint.data = &m;
+    uv_signal_init(m.loop, &m.sighup);
+    m.sigterm.data = m.sigint.data = m.sighup.data = &m;
+    uv_signal_start(&m.sighup, sighup_cb, SIGHUP);
     uv_signal_start(&m.sigterm, signal_cb, SIGTERM);
     uv_signal_start(&m.sigint, signal_cb, SIGINT);
     uv_timer_init(m.loop, &m.drain_timer);

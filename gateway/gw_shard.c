@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gw_metrics.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_util.h"
@@ -32,6 +33,7 @@ typedef struct pending_s {
     void (*cb)(void);
     void *data;
     uint64_t deadline_ns;
+    uint64_t sent_ns; /* when queued: the start of its round trip */
 } pending_t;
 
 typedef struct {
@@ -204,8 +206,8 @@ static int send_request(gw_pool_t *p, uint32_t shard, uint32_t reply_type,
     pd->tramp = tramp;
     pd->cb = cb;
     pd->data = data;
-    pd->deadline_ns =
-        ov_time_mono_ns() + (uint64_t)p->opts.ipc_timeout_ms * 1000000u;
+    pd->sent_ns = ov_time_mono_ns();
+    pd->deadline_ns = pd->sent_ns + (uint64_t)p->opts.ipc_timeout_ms * 1000000u;
     pd->prev = w->tail;
     if (w->tail)
         w->tail->next = pd;
@@ -265,6 +267,8 @@ static int handle_frame(worker_t *w, const ipc_frame_t *f)
     if (!pd || pd->reply_type != f->type)
         return -1;
     pending_unlink(w, pd);
+    /* Measured before the callback, which may do work of its own. */
+    gw_metrics_observe_shard_rtt(w->shard, ov_time_mono_ns() - pd->sent_ns);
     int rc = pd->tramp(pd->cb, pd->data, 0, f);
     if (rc != 0) {
         /* Undecodable reply: answer the caller, then drop the worker. */
