@@ -75,8 +75,16 @@ int gw_metrics_log_format_parse(const char *s, gw_log_format_t *out)
     return 0;
 }
 
+/* Recording statuses (BEHAVIOUR.md §8.1), and "other" last. */
+static const char *const rec_status_names[] = {
+    "starting", "active", "ending", "complete", "failed", "aborted",
+    "limit_reached", "other"};
+#define REC_NSTATUS (sizeof(rec_status_names) / sizeof(rec_status_names[0]))
+static uint64_t rec_status[REC_NSTATUS];
+
 void gw_metrics_reset(void)
 {
+    memset(rec_status, 0, sizeof(rec_status));
     memset(M.routes, 0, sizeof(M.routes));
     M.routes[0] = GW_METRICS_UNMATCHED;
     M.nroutes = 1;
@@ -339,4 +347,21 @@ void gw_metrics_render(ov_buf_t *out, const gw_metrics_gauges_t *g)
     }
     gauge(out, "meetd_egress_processes", "gauge",
           "Recording (egress) processes running.", g->egress_processes);
+    ov_buf_appends(out, "# HELP meetd_recording_transitions_total Recordings "
+                        "stored in each status by egress events.\n"
+                        "# TYPE meetd_recording_transitions_total counter\n");
+    for (size_t i = 0; i < REC_NSTATUS; i++)
+        ov_buf_printf(out, "meetd_recording_transitions_total{status=\"%s\"} "
+                           "%llu\n",
+                      rec_status_names[i], (unsigned long long)rec_status[i]);
+}
+
+void gw_metrics_observe_recording(const char *status, size_t n)
+{
+    size_t i;
+    for (i = 0; i + 1 < REC_NSTATUS; i++)
+        if (strlen(rec_status_names[i]) == n &&
+            memcmp(rec_status_names[i], status, n) == 0)
+            break;
+    rec_status[i]++; /* the last slot is "other" */
 }

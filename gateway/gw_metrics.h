@@ -81,6 +81,10 @@ void gw_metrics_reset(void);
 void gw_metrics_observe_request(const char *route, const char *method,
                                 int status, uint64_t duration_ns);
 
+/** Counts a recording stored in status `status` (n bytes) by an egress
+ *  event: recordings by status as they move through the state machine. */
+void gw_metrics_observe_recording(const char *status, size_t n);
+
 /** Adds one IPC round trip of `shard` to its histogram. */
 void gw_metrics_observe_shard_rtt(uint32_t shard, uint64_t rtt_ns);
 

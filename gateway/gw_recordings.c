@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gw_egress.h"
+#include "gw_metrics.h"
 #include "gw_webhooks.h"
 #include "ov_err.h"
 #include "ov_log.h"
@@ -93,8 +94,12 @@ void gw_recordings_wait_active(gw_app_t *app, const char *recording_id,
 static void event_reply_cb(int err, const ipc_rec_reply_t *reply, void *data)
 {
     event_op_t *op = data;
-    if (err == 0 && op->app->webhooks)
-        gw_webhooks_kick(op->app->webhooks); /* it may have made an event */
+    if (err == 0) {
+        gw_metrics_observe_recording(reply->rec.status.ptr,
+                                     reply->rec.status.len);
+        if (op->app->webhooks)
+            gw_webhooks_kick(op->app->webhooks); /* it may have made an event */
+    }
     if (err != 0) {
         ov_warn("recording event not stored: %s", ov_strerror(err));
     } else if (ov_str_eq(reply->rec.status, OV_STR_LIT("active"))) {

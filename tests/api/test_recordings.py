@@ -96,6 +96,12 @@ class RecordingsTest(unittest.TestCase):
         self.assertGreater(done["duration"], 1.0)
         self.assertGreaterEqual(done["endDate"], done["startDate"])
         self.assertEqual(done["details"], "End reason: StopEgress API")
+        # /metrics counts recordings by the statuses they went through.
+        st, _, metrics = self.m.request("GET", "/metrics", key=False)
+        for status in ("starting", "active", "ending", "complete"):
+            line = [l for l in metrics.splitlines() if l.startswith(
+                'meetd_recording_transitions_total{status="%s"}' % status)]
+            self.assertTrue(line and float(line[0].split()[-1]) >= 1, status)
         # Stopping again is a conflict.
         st, _, body = self.api("POST", "/recordings/%s/stop" % rec_id)
         self.assertEqual(st, 409)
