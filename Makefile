@@ -77,6 +77,39 @@ bench:
 	$(MAKE) build-release
 	bash bench/run.sh
 
+# Fuzzing (tests/fuzz, docs/RELIABILITY.md): builds the libFuzzer targets
+# with clang (preset `fuzz`) and runs each for FUZZ_SECONDS. New inputs go
+# to a scratch directory; those that add coverage to the committed corpus
+# (found with -merge=1) are copied into tests/fuzz/corpus/<name>/, at most
+# FUZZ_KEEP per target and run, smallest first, so that it stays small. A
+# finding stops the run; its input is in build/fuzz/fuzz_<name>-crash-*.
+FUZZ_SECONDS ?= 600
+FUZZ_KEEP ?= 10
+FUZZ_TARGETS ?= http valid ipc livekit range
+FUZZ_DEPS := clang libclang-rt-14-dev
+
+.PHONY: fuzz
+fuzz:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(FUZZ_DEPS)"
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  bin=build/fuzz/tests/fuzz/fuzz_$$t; corpus=tests/fuzz/corpus/$$t; \
+	  work=$$(mktemp -d); merged=$$(mktemp -d); \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/fuzz_$$t- \
+	    $$work $$corpus; \
+	  cp $$corpus/* $$merged/; \
+	  $$bin -merge=1 $$merged $$work 2>/dev/null; \
+	  ls -S -r $$merged | while read -r f; do \
+	    [ -e "$$corpus/$$f" ] || echo "$$f"; \
+	  done | head -n $(FUZZ_KEEP) | while read -r f; do \
+	    cp "$$merged/$$f" "$$corpus/$$f"; echo "  kept $$corpus/$$f"; \
+	  done; \
+	  rm -rf $$work $$merged; \
+	done
+
 # Installs the release build: binaries, meetd(8) and meetd.service (see
 # README.md, "Running as a service"). DESTDIR stages it elsewhere.
 PREFIX ?= /usr/local

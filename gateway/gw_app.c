@@ -319,5 +319,15 @@ void gw_app_handle(gw_req_t *req, void *data)
             return;
         }
     }
+#ifdef MEET_FUZZ
+    /* tests/fuzz/fuzz_http.c: an app without workers stops here, after
+     * routing, query and body parsing and auth. */
+    if (app->pool == NULL) {
+        gw_ctx_send_json(ctx, 200,
+                         json_pack("{s:s}", "route", ctx->route->pattern),
+                         NULL);
+        return;
+    }
+#endif
     ((gw_handler_fn)ctx->route->handler)(ctx);
 }

@@ -1612,3 +1612,87 @@ void gw_http_server_close(gw_http_server_t *s, void (*cb)(void *), void *arg)
             cb(arg);
     }
 }
+
+#ifdef MEET_FUZZ
+/* ---- test seam for tests/fuzz/fuzz_http.c ----------------------------------
+ *
+ * Serves `len` bytes on a connection of `s` as if they arrived from a
+ * client in reads of `piece` bytes (0: all at once), through the real
+ * callbacks, limits, pipelining and write path. The connection's socket
+ * is one end of a socketpair (no network); the other end reads the
+ * responses and is discarded. Runs `s`'s loop until the connection is
+ * freed. `data` must stay valid until this returns. */
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* True while `c` is open: uv_run() may close and free it. */
+static int fuzz_open(const gw_http_server_t *s, const gw_conn_t *c)
+{
+    for (const gw_conn_t *x = s->conns; x; x = x->next)
+        if (x == c)
+            return !x->closing;
+    return 0;
+}
+
+static void fuzz_drain(int fd)
+{
+    char sink[16384];
+
+    while (read(fd, sink, sizeof(sink)) > 0)
+        ;
+}
+
+void gw__http_fuzz_feed(gw_http_server_t *s, const char *data, size_t len,
+                        size_t piece)
+{
+    gw_conn_t *c;
+    int sv[2];
+    size_t off = 0;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
+        ov_fatal("socketpair() failed");
+    c = ov_xcalloc(1, sizeof(*c));
+    c->server = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->handles = 2;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    if (uv_tcp_open(&c->tcp, sv[0]) < 0)
+        ov_fatalx("uv_tcp_open() failed");
+    snprintf(c->peer, sizeof(c->peer), "fuzz");
+    llhttp_init(&c->parser, HTTP_REQUEST, &s->settings);
+    c->parser.data = c;
+    c->phase_start = uv_now(s->loop);
+    s->nconns++;
+    conn_update(c);
+    if (piece == 0)
+        piece = len ? len : 1;
+    while (off < len && fuzz_open(s, c)) {
+        size_t n = len - off < piece ? len - off : piece;
+        /* Let queued writes complete and a paused parse resume, as the
+         * loop would between two reads. */
+        for (int i = 0; i < 4 && fuzz_open(s, c); i++) {
+            uv_run(s->loop, UV_RUN_NOWAIT);
+            fuzz_drain(sv[1]);
+        }
+        if (!fuzz_open(s, c) || c->lingering || c->no_more_input ||
+            c->parse_paused || !c->reading)
+            break;
+        conn_parse(c, data + off, n);
+        off += n;
+    }
+    for (int i = 0; i < 4 && fuzz_open(s, c); i++) {
+        uv_run(s->loop, UV_RUN_NOWAIT);
+        fuzz_drain(sv[1]);
+    }
+    close(sv[1]);
+    if (fuzz_open(s, c))
+        conn_close(c);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+}
+#endif

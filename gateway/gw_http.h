@@ -225,4 +225,12 @@ void gw_http_stream_on_drain(gw_req_t *req, gw_http_drain_cb cb, void *data);
  *  a truncated body rather than a complete-looking one. */
 void gw_http_stream_end(gw_req_t *req, int abort);
 
+#ifdef MEET_FUZZ
+/** Test seam (tests/fuzz/fuzz_http.c): serves `len` bytes, arriving in
+ *  reads of `piece` bytes (0: one read), on a new connection of `s` bound
+ *  to a socketpair, and runs the loop until that connection is freed. */
+void gw__http_fuzz_feed(gw_http_server_t *s, const char *data, size_t len,
+                        size_t piece);
+#endif
+
 #endif

@@ -35,12 +35,16 @@ gw_media_range_t gw_media_range(bool has, int64_t start, int64_t end,
     *last = size - 1;
     if (!has)
         return GW_MEDIA_FULL;
-    /* Tested before the open end is computed, so that a huge start
-     * cannot overflow it; the outcome is the reference's either way. */
+    /* Tested before the open end is computed; the outcome is the
+     * reference's either way. */
     if (start >= size)
         return GW_MEDIA_UNSATISFIABLE;
+    /* start < size here, so size - 1 - start cannot overflow, and the
+     * sum is formed only when it is below size (fuzz_range found it). */
     if (end < 0)
-        end = start + GW_MEDIA_OPEN_RANGE - 1;
+        end = size - 1 - start < GW_MEDIA_OPEN_RANGE - 1
+                  ? size - 1
+                  : start + GW_MEDIA_OPEN_RANGE - 1;
     if (end > size - 1)
         end = size - 1;
     if (start > end)

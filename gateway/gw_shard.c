@@ -57,6 +57,10 @@ typedef struct {
     unsigned backoff_ms;
     uv_timer_t restart_timer;
     int ever_ready;
+    int sent_ready; /* the current process has sent READY */
+    /* Consecutive exits with WK_EXIT_PERMANENT before READY; reset by a
+     * READY. At GW_SHARD_PERMANENT_TRIES the pool stops respawning. */
+    unsigned permanent_fails;
 } worker_t;
 
 struct gw_pool_s {
@@ -75,6 +79,19 @@ struct gw_pool_s {
     uv_timer_t stop_timer;
     int closing_handles; /* pool-level handles still closing */
 };
+
+/* A worker that exits with WK_EXIT_PERMANENT (3: bad arguments, or a
+ * database that cannot be opened, is locked by another meetd or is corrupt)
+ * before READY is retried this many times in all, after
+ * GW_SHARD_PERMANENT_BACKOFF_MS, then twice that, ...; then the shard stays
+ * down (reported by /health) and a pending gw_pool_start fails at once. A
+ * few tries cover a lock that an exiting meetd is about to release. */
+#define GW_SHARD_PERMANENT_TRIES 3
+#define GW_SHARD_PERMANENT_BACKOFF_MS 200
+/* The exit status of meetd-worker that means "do not respawn"
+ * (WK_EXIT_PERMANENT in workers/wk_serve.h, which the gateway does not
+ * include). */
+#define GW_WORKER_EXIT_PERMANENT 3
 
 typedef struct {
     uv_write_t req;
@@ -240,6 +257,8 @@ static void handle_ready(worker_t *w, const ipc_frame_t *f)
     }
     w->state = GW_SHARD_READY;
     w->ever_ready = 1;
+    w->sent_ready = 1;
+    w->permanent_fails = 0;
     ov_info("shard %u ready (pid %lld)", w->shard, (long long)w->pid);
     gw_pool_t *p = w->pool;
     if (p->opts.on_ready)
@@ -388,15 +407,43 @@ static void exit_cb(uv_process_t *proc, int64_t status, int term_signal)
         w->state = GW_SHARD_STOPPED;
         return;
     }
+    /* The channel's EOF may have marked the worker down already, so the
+     * state cannot tell whether this process ever sent READY. */
+    int never_ready = !w->sent_ready;
     w->state = GW_SHARD_DOWN;
-    /* Back off when the worker dies young; exit status 3 means it cannot
-     * open its shard, which a quick retry will not fix. */
+    /* Exit status 3 before READY means the worker cannot open its shard
+     * (corrupt or locked database, bad arguments): retry a few times with
+     * growing back-off, then give up instead of looping. */
+    if (!term_signal && status == GW_WORKER_EXIT_PERMANENT && never_ready) {
+        w->permanent_fails++;
+        if (w->permanent_fails >= GW_SHARD_PERMANENT_TRIES) {
+            ov_error("shard %u: worker failed to start %u times in a row "
+                     "(exit status 3: its database cannot be opened, see "
+                     "above); giving up, the shard stays down until meetd "
+                     "is restarted",
+                     w->shard, w->permanent_fails);
+            if (p->start_cb && !w->ever_ready) {
+                void (*cb)(int, void *) = p->start_cb;
+                p->start_cb = NULL;
+                cb(OV_EUNAVAIL, p->start_data);
+            }
+            return;
+        }
+        unsigned delay = GW_SHARD_PERMANENT_BACKOFF_MS
+                         << (w->permanent_fails - 1);
+        ov_warn("shard %u: worker cannot start (exit status 3); retry %u of "
+                "%u in %u ms",
+                w->shard, w->permanent_fails, GW_SHARD_PERMANENT_TRIES - 1,
+                delay);
+        uv_timer_start(&w->restart_timer, restart_timer_cb, delay, 0);
+        return;
+    }
+    w->permanent_fails = 0;
+    /* Back off when the worker dies young. */
     uint64_t lived_ms = (ov_time_mono_ns() - w->spawned_ns) / 1000000u;
     if (lived_ms > 10000)
         w->backoff_ms = 0;
     unsigned delay = w->backoff_ms;
-    if (status == 3 && delay < 1000)
-        delay = 1000;
     w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : 50;
     if (w->backoff_ms > 5000)
         w->backoff_ms = 5000;
@@ -472,6 +519,7 @@ static void worker_spawn(worker_t *w)
     ipc_reader_free(&w->reader);
     ipc_reader_init(&w->reader);
     w->state = GW_SHARD_STARTING;
+    w->sent_ready = 0;
     w->spawned_ns = ov_time_mono_ns();
     w->ready_deadline_ns =
         w->spawned_ns + (uint64_t)p->opts.ready_timeout_ms * 1000000u;

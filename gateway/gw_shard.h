@@ -71,7 +71,9 @@ int gw_pool_new(gw_pool_t **out, uv_loop_t *loop, const gw_pool_opts_t *opts);
 
 /** Spawns every worker. `cb` fires once: with 0 when all have sent READY,
  *  or with an ov_err code if one failed to start within ready_timeout_ms
- *  (the pool keeps retrying it). Returns 0 or a negative libuv error. */
+ *  (the pool keeps retrying it), or as soon as one exited with status 3
+ *  (cannot open its database) before READY on each of its tries (the pool
+ *  gives that shard up). Returns 0 or a negative libuv error. */
 int gw_pool_start(gw_pool_t *p, void (*cb)(int err, void *data), void *data);
 
 uint32_t gw_pool_size(const gw_pool_t *p);

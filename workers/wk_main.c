@@ -192,6 +192,10 @@ static int worker_main(int argc, char **argv)
     /* A write to a gateway that died must fail with EPIPE, not kill the
      * worker before it closes its database. */
     signal(SIGPIPE, SIG_IGN);
+    /* A write past RLIMIT_FSIZE must fail with EFBIG, which SQLite reports
+     * as SQLITE_FULL (the batch fails with OV_ESTORAGE and the worker keeps
+     * serving reads), instead of killing the worker mid-transaction. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct stat st;
     if (fstat(WK_IPC_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {

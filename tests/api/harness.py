@@ -31,7 +31,9 @@ class Meetd:
     """One meetd process. Use as a context manager or call stop()."""
 
     def __init__(self, workers=2, env=None, args=None, data_dir=None,
-                 api_key=API_KEY, wait=True):
+                 api_key=API_KEY, wait=True, preexec_fn=None):
+        """`preexec_fn` runs in the child before meetd is executed (to set
+        resource limits, say), as in subprocess.Popen."""
         self.tmp = None
         if data_dir is None:
             self.tmp = tempfile.mkdtemp(prefix="meetd-test-")
@@ -57,7 +59,7 @@ class Meetd:
         self.proc = subprocess.Popen(
             [os.path.join(BIN_DIR, "meetd")] + (args or []),
             env=e, stdout=subprocess.PIPE, stderr=self.log,
-            stdin=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
         self.stdout_lines = []
         self.port = None
         if wait:
