@@ -11,6 +11,7 @@
 
 static char log_tag[32] = "meetd";
 static ov_log_level_t log_level = OV_LOG_INFO;
+static char log_context[160]; /* "req=<id> " or "" */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -40,6 +41,15 @@ int ov_log_file_open(const char *path)
     return 0;
 }
 
+void ov_log_set_context(const char *id, size_t len)
+{
+    if (!id || len == 0 || len > 128) {
+        log_context[0] = '\0';
+        return;
+    }
+    snprintf(log_context, sizeof(log_context), "req=%.*s ", (int)len, id);
+}
+
 int ov_log_level_parse(const char *s, ov_log_level_t *out)
 {
     for (int i = 0; i < 4; i++) {
@@ -66,6 +76,8 @@ static void log_vwrite(ov_log_level_t level, const char *fmt, va_list ap,
                      level_names[level], log_tag);
     if (n < 0)
         return;
+    if ((size_t)n < sizeof(line) && log_context[0])
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "%s", log_context);
     if ((size_t)n < sizeof(line))
         n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     if (suffix && (size_t)n < sizeof(line))

@@ -32,6 +32,11 @@ void ov_log_init(const char *tag, ov_log_level_t level);
  *  0, or -errno with fd 2 unchanged. */
 int ov_log_file_open(const char *path);
 
+/** Sets the request id that lines logged from now on carry ("req=<id>"),
+ *  copied; NULL or len 0 clears it. The worker sets it around each request
+ *  it handles, from the trace of its frame. */
+void ov_log_set_context(const char *id, size_t len);
+
 /** Parses "debug", "info", "warn" or "error"; returns 0 or -1. */
 int ov_log_level_parse(const char *s, ov_log_level_t *out);
 

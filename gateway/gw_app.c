@@ -295,12 +295,6 @@ void gw_app_handle(gw_req_t *req, void *data)
         return;
     }
     req->route = ctx->route->pattern;
-    /* For the request log: a room's requests go to the room's shard (the
-     * placement of gw_routes_rooms.c); other routes log none. */
-    const char *room = gw_route_param(&ctx->match, "roomId");
-    if (room && app->pool)
-        req->shard =
-            (int)ov_shard_of(room, strlen(room), gw_pool_size(app->pool));
     if (gw_query_parse(req->query, MAX_QUERY_PARAMS, &ctx->query) != 0) {
         gw_ctx_send_err(ctx, OV_EBADREQ, "Malformed query string");
         return;
@@ -329,5 +323,12 @@ void gw_app_handle(gw_req_t *req, void *data)
         return;
     }
 #endif
+    /* Shard requests the handler sends act for this HTTP request (trace in
+     * the worker's log, shard in the request log). The handler may answer
+     * and release ctx, but the connection still holds `req`. */
+    if (app->pool)
+        gw_pool_set_current(app->pool, req);
     ((gw_handler_fn)ctx->route->handler)(ctx);
+    if (app->pool)
+        gw_pool_set_current(app->pool, NULL);
 }

@@ -34,6 +34,7 @@ typedef struct pending_s {
     void *data;
     uint64_t deadline_ns;
     uint64_t sent_ns; /* when queued: the start of its round trip */
+    gw_req_t *req;    /* the HTTP request it serves (a reference), or NULL */
 } pending_t;
 
 typedef struct {
@@ -64,6 +65,7 @@ typedef struct {
 } worker_t;
 
 struct gw_pool_s {
+    gw_req_t *current; /* see gw_pool_set_current */
     uv_loop_t *loop;
     gw_pool_opts_t opts;
     worker_t *workers;
@@ -142,6 +144,25 @@ static pending_t *pending_find(worker_t *w, uint64_t req_id)
     return NULL;
 }
 
+/* Calls the reply trampoline of `pd` with its HTTP request current, so that
+ * requests the callback sends serve the same HTTP request, then drops the
+ * pending's reference to it. Returns the trampoline's result. */
+static int run_tramp(gw_pool_t *p, pending_t *pd, int err, const ipc_frame_t *f)
+{
+    gw_req_t *prev = p->current;
+    p->current = pd->req;
+    int rc = pd->tramp(pd->cb, pd->data, err, f);
+    p->current = prev;
+    return rc;
+}
+
+static void pending_release(pending_t *pd)
+{
+    if (pd->req)
+        gw_req_unref(pd->req);
+    free(pd);
+}
+
 /* Answers every pending request of `w` with `err`. Callbacks may issue new
  * requests; those fail synchronously because the worker is not ready. */
 static void pending_fail_all(worker_t *w, int err)
@@ -149,8 +170,8 @@ static void pending_fail_all(worker_t *w, int err)
     while (w->head) {
         pending_t *pd = w->head;
         pending_unlink(w, pd);
-        pd->tramp(pd->cb, pd->data, err, NULL);
-        free(pd);
+        run_tramp(w->pool, pd, err, NULL);
+        pending_release(pd);
     }
 }
 
@@ -232,9 +253,27 @@ static int send_request(gw_pool_t *p, uint32_t shard, uint32_t reply_type,
         w->head = pd;
     w->tail = pd;
     w->inflight++;
+    gw_req_t *req = p->current;
+    if (req) {
+        /* The request log shows the one shard a request reached, or none
+         * when it fanned out. */
+        if (req->shard == -1)
+            req->shard = (int)shard;
+        else if (req->shard != (int)shard)
+            req->shard = -2;
+        gw_req_ref(req);
+        pd->req = req;
+        ipc_trace_set(req->req_id);
+    }
     encode(&w->out, pd->req_id, msg);
+    ipc_trace_set(NULL);
     schedule_flush(p);
     return 0;
+}
+
+void gw_pool_set_current(gw_pool_t *p, gw_req_t *req)
+{
+    p->current = req;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -288,12 +327,12 @@ static int handle_frame(worker_t *w, const ipc_frame_t *f)
     pending_unlink(w, pd);
     /* Measured before the callback, which may do work of its own. */
     gw_metrics_observe_shard_rtt(w->shard, ov_time_mono_ns() - pd->sent_ns);
-    int rc = pd->tramp(pd->cb, pd->data, 0, f);
+    int rc = run_tramp(w->pool, pd, 0, f);
     if (rc != 0) {
         /* Undecodable reply: answer the caller, then drop the worker. */
-        pd->tramp(pd->cb, pd->data, OV_EUNAVAIL, NULL);
+        run_tramp(w->pool, pd, OV_EUNAVAIL, NULL);
     }
-    free(pd);
+    pending_release(pd);
     return rc;
 }
 
@@ -552,8 +591,8 @@ static void tick_cb(uv_timer_t *t)
             while (w->head && now > w->head->deadline_ns) {
                 pending_t *pd = w->head;
                 pending_unlink(w, pd);
-                pd->tramp(pd->cb, pd->data, OV_ETIMEDOUT, NULL);
-                free(pd);
+                run_tramp(p, pd, OV_ETIMEDOUT, NULL);
+                pending_release(pd);
             }
             worker_kill(w, "worker did not answer in time");
         }

@@ -80,6 +80,15 @@ uint32_t gw_pool_size(const gw_pool_t *p);
 void gw_pool_shard_info(const gw_pool_t *p, uint32_t shard,
                         gw_shard_info_t *out);
 
+struct gw_req_s;
+
+/** Makes `req` (may be NULL) the HTTP request that stub calls act for from
+ *  now on: their frames carry its X-Request-Id as trace (the worker logs
+ *  it), its `shard` records the shard reached (-2 once it reaches several),
+ *  and their callbacks run with it current again, so that requests sent
+ *  from a callback act for it too. gw_app sets it around each handler. */
+void gw_pool_set_current(gw_pool_t *p, struct gw_req_s *req);
+
 /** Sends SHUTDOWN to every worker, waits up to `timeout_ms` for them to
  *  exit (then kills them), fails what is in flight with OV_ESHUTDOWN, and
  *  frees the pool once all its handles are closed; then `cb` fires. */

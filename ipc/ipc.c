@@ -27,7 +27,8 @@ int ipc_frame_parse(const char *p, size_t len, ipc_frame_t *f)
         msgpack_unpack(f->data, f->len, &off, &f->zone, &obj);
     if (rc != MSGPACK_UNPACK_SUCCESS || off != f->len)
         goto bad; /* EXTRA_BYTES, CONTINUE, PARSE_ERROR, NOMEM */
-    if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 3)
+    if (obj.type != MSGPACK_OBJECT_ARRAY ||
+        (obj.via.array.size != 3 && obj.via.array.size != 4))
         goto bad;
     msgpack_object *a = obj.via.array.ptr;
     if (a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
@@ -37,6 +38,13 @@ int ipc_frame_parse(const char *p, size_t len, ipc_frame_t *f)
         goto bad;
     if (a[2].type != MSGPACK_OBJECT_ARRAY)
         goto bad;
+    if (obj.via.array.size == 4) {
+        if (a[3].type != MSGPACK_OBJECT_STR ||
+            a[3].via.str.size > IPC_MAX_TRACE)
+            goto bad;
+        f->trace.ptr = a[3].via.str.ptr;
+        f->trace.len = a[3].via.str.size;
+    }
     f->type = (uint32_t)a[0].via.u64;
     f->req_id = a[1].via.u64;
     f->body = a[2];
@@ -314,6 +322,15 @@ static int buf_write_cb(void *data, const char *p, size_t n)
     return 0;
 }
 
+/* The trace that frames encoded now carry (see ipc_trace_set). */
+static const char *cur_trace;
+
+void ipc_trace_set(const char *trace)
+{
+    cur_trace = trace && trace[0] && strlen(trace) <= IPC_MAX_TRACE ? trace
+                                                                    : NULL;
+}
+
 /* Starts a frame: reserves the length prefix and packs [type, req_id, [..
  * with `nfields` fields to follow. Returns the offset of the prefix. */
 static size_t frame_begin(ov_buf_t *out, msgpack_packer *pk, uint32_t type,
@@ -322,15 +339,20 @@ static size_t frame_begin(ov_buf_t *out, msgpack_packer *pk, uint32_t type,
     size_t start = out->len;
     ov_buf_append(out, "\0\0\0\0", 4);
     msgpack_packer_init(pk, out, buf_write_cb);
-    msgpack_pack_array(pk, 3);
+    msgpack_pack_array(pk, cur_trace ? 4 : 3);
     msgpack_pack_uint32(pk, type);
     msgpack_pack_uint64(pk, req_id);
     msgpack_pack_array(pk, nfields);
     return start;
 }
 
-static void frame_end(ov_buf_t *out, size_t start)
+static void frame_end(ov_buf_t *out, msgpack_packer *pk, size_t start)
 {
+    if (cur_trace) {
+        size_t tl = strlen(cur_trace);
+        msgpack_pack_str(pk, tl);
+        msgpack_pack_str_body(pk, cur_trace, tl);
+    }
     size_t n = out->len - start - 4;
     /* Producing an oversized frame is a bug of ours, not the peer's. */
     if (n > IPC_MAX_FRAME)
@@ -354,7 +376,7 @@ static void frame_end(ov_buf_t *out, size_t start)
         size_t start = frame_begin(out, &pk, id, req_id,                       \
                                    0 FIELDS(IPC__COUNT));                      \
         FIELDS(IPC__PACK)                                                      \
-        frame_end(out, start);                                                 \
+        frame_end(out, &pk, start);                                            \
     }                                                                          \
     int ipc_##name##_decode(const ipc_frame_t *f, ipc_##name##_t *out)         \
     {                                                                          \

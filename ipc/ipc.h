@@ -2,8 +2,10 @@
  * ipc: framing and codecs for the messages of ipc_msgs.h.
  *
  * A frame is a 4-byte big-endian length (of what follows, at most
- * IPC_MAX_FRAME) followed by a msgpack array [type, req_id, body], where body
- * is an array of the message's fields in schema order. Replies echo the
+ * IPC_MAX_FRAME) followed by a msgpack array [type, req_id, body] or
+ * [type, req_id, body, trace], where body is an array of the message's
+ * fields in schema order and trace, when present, is the X-Request-Id of the
+ * HTTP request the message serves (for the worker's log lines). Replies echo the
  * req_id of their request. Decoders treat the peer as hostile: wrong types,
  * missing or extra fields, trailing bytes, oversized strings and oversized
  * frames are all rejected, and the caller then drops the channel.
@@ -28,6 +30,9 @@
 
 /** Largest frame accepted or produced, excluding the length prefix. */
 #define IPC_MAX_FRAME (16u * 1024u * 1024u)
+/** Longest trace accepted (an X-Request-Id). */
+#define IPC_MAX_TRACE 128u
+
 /** Largest STR field accepted by a decoder. */
 #define IPC_MAX_STR (4u * 1024u * 1024u)
 
@@ -103,6 +108,7 @@ typedef struct {
     uint32_t type;
     uint64_t req_id;
     msgpack_object body; /* the fields array */
+    ov_str_t trace;      /* the request id it serves; len 0 if none */
     char *data;          /* owned copy of the frame bytes */
     size_t len;
     msgpack_zone zone;
@@ -131,6 +137,12 @@ void ipc_reader_feed(ipc_reader_t *r, const char *p, size_t n);
  *  is buffered, 0 when more bytes are needed, and -1 on a protocol
  *  violation (oversized or unparsable frame). */
 int ipc_reader_next(ipc_reader_t *r, ipc_frame_t *f);
+
+/** Makes frames encoded from now on carry `trace` (borrowed: it must stay
+ *  valid until reset; NULL or "" for none; longer than IPC_MAX_TRACE is
+ *  dropped). Processes are single-threaded, so a plain module variable is
+ *  enough. */
+void ipc_trace_set(const char *trace);
 
 /** Returns the name of a message type ("?" if unknown). */
 const char *ipc_msg_name(uint32_t type);

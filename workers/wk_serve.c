@@ -301,6 +301,9 @@ static int batch_run(wk_ctx_t *ctx, wk_batch_t *b)
         wk_item_t it = {ipc_msg_reply_type(f->type), f->req_id, -1,
                         b->stage.len, 0};
         int rc;
+        /* Lines logged while handling it name the HTTP request it serves. */
+        ov_log_set_context(f->trace.ptr, f->trace.len);
+        ov_debug("%s", ipc_msg_name(f->type));
         if (!is_operation(f->type)) {
             rc = r->fn(ctx, NULL, f, &b->stage);
         } else if (!wk_db_is_open(&ctx->dbs[r->db])) {
@@ -311,6 +314,7 @@ static int batch_run(wk_ctx_t *ctx, wk_batch_t *b)
             it.db = (int)r->db;
             rc = run_operation(ctx, b, r, f);
         }
+        ov_log_set_context(NULL, 0);
         if (rc == OV_EPROTO) {
             ov_error("protocol violation: malformed %s (req_id %llu)",
                      ipc_msg_name(f->type), (unsigned long long)f->req_id);

@@ -310,7 +310,8 @@ class ConfiguredTest(unittest.TestCase):
         self.assertEqual(rec["method"], "GET")
         self.assertEqual(rec["route"], "/rooms")
         self.assertEqual(rec["status"], 200)
-        self.assertEqual(rec["shard"], "-")
+        # This meetd has one shard: the page came from shard 0.
+        self.assertEqual(rec["shard"], "0")
         self.assertIsInstance(rec["duration_ms"], float)
         self.assertGreater(rec["bytes"], 0)
         self.assertNotIn(harness.API_KEY, log)
@@ -335,6 +336,32 @@ class ConfigValidationTest(unittest.TestCase):
                 self.assertNotEqual(rc, 0, env)
             finally:
                 m.cleanup()
+
+
+class TraceTest(unittest.TestCase):
+    """The request id reaches the worker's log lines and the request log
+    names the shard a request reached."""
+
+    def test_worker_lines_carry_the_request_id(self):
+        with Meetd(workers=2, env={"MEET_LOG_LEVEL": "debug"}) as m:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={},
+                                    headers={"X-Request-Id": "trace-me-1"})
+            self.assertEqual(st, 201)
+            wait_log(m, "req=trace-me-1 room_create")
+            log = wait_log(m, "request_id=trace-me-1")
+            lines = [l for l in log.splitlines() if "req=trace-me-1" in l]
+            self.assertTrue(any("[shard-" in l and "room_create" in l
+                                for l in lines), log[-3000:])
+            req_line = [l for l in log.splitlines()
+                        if "request_id=trace-me-1" in l]
+            self.assertEqual(len(req_line), 1, log[-3000:])
+            shard = int(re.search(r"shard=(\d+)", req_line[0]).group(1))
+            self.assertIn("[shard-%d] req=trace-me-1" % shard, log)
+            # A fan-out (GET /rooms on 2 shards) names no single shard.
+            m.request("GET", "/api/v1/rooms", headers={"X-Request-Id": "fan-1"})
+            log = wait_log(m, "request_id=fan-1")
+            line = [l for l in log.splitlines() if "request_id=fan-1" in l][0]
+            self.assertIn("shard=-", line)
 
 
 if __name__ == "__main__":
