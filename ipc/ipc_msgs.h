@@ -22,7 +22,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 5
+#define IPC_PROTO_VERSION 6
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
