@@ -6,10 +6,85 @@
 
 /* ---- framing ---------------------------------------------------------- */
 
+/* Reads an n-byte big-endian length at p[*i], if there is room. */
+static int be_len(const unsigned char *p, size_t len, size_t *i, int n,
+                  size_t *out)
+{
+    size_t v = 0;
+
+    if (len - *i < (size_t)n)
+        return -1;
+    for (int k = 0; k < n; k++)
+        v = (v << 8) | p[(*i)++];
+    *out = v;
+    return 0;
+}
+
+/* Checks that the container counts and string lengths of the msgpack value
+ * in p[0..len) fit in its bytes (every element takes at least one), before
+ * msgpack_unpack() allocates room for them: a 23-byte frame declaring a map
+ * of 2^32 entries made it ask for 128 GiB (found by fuzz_ipc). Returns 0
+ * if it may be unpacked (which still checks everything else). */
+static int frame_sane(const unsigned char *p, size_t len)
+{
+    size_t i = 0, pending = 1, n;
+
+    while (pending > 0) {
+        unsigned c;
+        size_t skip = 0, items = 0;
+
+        if (i >= len)
+            return -1;
+        c = p[i++];
+        pending--;
+        if (c <= 0x7f || c >= 0xe0 || (c >= 0xc0 && c <= 0xc3 && c != 0xc1))
+            continue;
+        if (c >= 0x80 && c <= 0x8f) {
+            items = 2 * (size_t)(c & 0x0f);
+        } else if (c >= 0x90 && c <= 0x9f) {
+            items = c & 0x0f;
+        } else if (c >= 0xa0 && c <= 0xbf) {
+            skip = c & 0x1f;
+        } else if (c >= 0xc4 && c <= 0xc6) { /* bin 8/16/32 */
+            if (be_len(p, len, &i, 1 << (c - 0xc4), &skip) != 0)
+                return -1;
+        } else if (c >= 0xc7 && c <= 0xc9) { /* ext 8/16/32, plus type */
+            if (be_len(p, len, &i, 1 << (c - 0xc7), &skip) != 0)
+                return -1;
+            skip++;
+        } else if (c >= 0xca && c <= 0xd3) { /* float, uint, int */
+            static const unsigned char w[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
+            skip = w[c - 0xca];
+        } else if (c >= 0xd4 && c <= 0xd8) { /* fixext 1..16, plus type */
+            skip = 1 + ((size_t)1 << (c - 0xd4));
+        } else if (c >= 0xd9 && c <= 0xdb) { /* str 8/16/32 */
+            if (be_len(p, len, &i, 1 << (c - 0xd9), &skip) != 0)
+                return -1;
+        } else if (c == 0xdc || c == 0xdd) {
+            if (be_len(p, len, &i, c == 0xdc ? 2 : 4, &items) != 0)
+                return -1;
+        } else if (c == 0xde || c == 0xdf) {
+            if (be_len(p, len, &i, c == 0xde ? 2 : 4, &n) != 0)
+                return -1;
+            items = 2 * n;
+        } else {
+            return -1; /* 0xc1, never used */
+        }
+        if (skip > len - i)
+            return -1;
+        i += skip;
+        if (items > len - i || pending + items > len - i)
+            return -1;
+        pending += items;
+    }
+    return 0;
+}
+
 int ipc_frame_parse(const char *p, size_t len, ipc_frame_t *f)
 {
     memset(f, 0, sizeof(*f));
-    if (len == 0 || len > IPC_MAX_FRAME)
+    if (len == 0 || len > IPC_MAX_FRAME ||
+        frame_sane((const unsigned char *)p, len) != 0)
         return -1;
     f->data = ov_xmalloc(len);
     memcpy(f->data, p, len);
