@@ -303,11 +303,16 @@ static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
                     "invalid value for MEET_INITIAL_WEBHOOK_URL: '%s' "
                     "(expected an http:// or https:// URL)",
                     cfg->initial_webhook_url);
-    if (strcmp(cfg->recording_backend, "local") != 0 &&
-        strcmp(cfg->recording_backend, "livekit") != 0)
+    if (strcmp(cfg->recording_backend, "livekit") == 0)
+        return fail(errbuf, errlen,
+                    "MEET_RECORDING_BACKEND=livekit needs the LiveKit egress "
+                    "client (StartRoomCompositeEgress / StopEgress), which "
+                    "this version does not have yet; use local (LiveKit's "
+                    "egress webhooks are processed with either backend)");
+    if (strcmp(cfg->recording_backend, "local") != 0)
         return fail(errbuf, errlen,
                     "invalid value for MEET_RECORDING_BACKEND: '%s' "
-                    "(expected local or livekit)",
+                    "(expected local)",
                     cfg->recording_backend);
     if (cfg->data_dir[0] == '\0')
         return fail(errbuf, errlen, "MEET_DATA_DIR must not be empty");

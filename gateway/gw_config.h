@@ -75,7 +75,7 @@
        "wait before the first retry; doubled after each failure")              \
     XX(recording_backend, STR, "MEET_RECORDING_BACKEND", "recording-backend",  \
        "local", 0, 0,                                                          \
-       "local (ffmpeg records a synthetic test pattern) or livekit")           \
+       "local: ffmpeg records a synthetic test pattern (livekit: not yet)")           \
     XX(ffmpeg, STR, "MEET_FFMPEG", "ffmpeg", "ffmpeg", 0, 0,                   \
        "ffmpeg executable of the local recording backend")                     \
     XX(recording_start_timeout_ms, INT, "MEET_RECORDING_START_TIMEOUT_MS",     \

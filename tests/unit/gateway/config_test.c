@@ -78,7 +78,9 @@ static void test_invalid(void)
     const char *bad[] = {"SERVER_PORT=70000", "SERVER_PORT=12a",
                          "MEET_WORKERS=x",    "MEET_BASE_URL=ftp://x",
                          "MEET_LOG_LEVEL=loud", "MEET_SANDBOX=maybe",
-                         "MEET_MAX_BODY_SIZE=1t", "MEET_BASE_URL=http://"};
+                         "MEET_MAX_BODY_SIZE=1t", "MEET_BASE_URL=http://",
+                         "MEET_RECORDING_BACKEND=livekit",
+                         "MEET_RECORDING_BACKEND=s3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gw_config_t cfg;
         char err[256] = "";
