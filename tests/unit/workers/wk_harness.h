@@ -48,9 +48,9 @@ static inline long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Starts shard 0 of 1 on `dir` with the default (seccomp) sandbox and
- * waits for READY. */
-static inline void spawn(worker_t *w, const char *dir)
+/* Starts shard 0 of 1 on `dir` (with the system database if `sys`) in the
+ * default (seccomp) sandbox. */
+static inline void spawn_sys(worker_t *w, const char *dir, bool sys)
 {
     int sv[2], ep[2];
     ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -62,7 +62,8 @@ static inline void spawn(worker_t *w, const char *dir)
         if (dup2(sv[1], 3) != 3 || dup2(ep[1], 2) != 2)
             _exit(120);
         execl(WORKER_BIN, WORKER_BIN, "--shard", "0", "--nshards", "1",
-              "--data-dir", dir, (char *)NULL);
+              "--data-dir", dir, sys ? "--system" : (char *)NULL,
+              (char *)NULL);
         _exit(121);
     }
     close(sv[1]);
@@ -159,14 +160,25 @@ static inline void recv_frame(worker_t *w, ipc_frame_t *f)
     }
 }
 
-static inline void start(worker_t *w, const char *dir)
+static inline void spawn(worker_t *w, const char *dir)
 {
-    spawn(w, dir);
+    spawn_sys(w, dir, false);
+}
+
+/* spawn_sys(), then waits for READY. */
+static inline void start_sys(worker_t *w, const char *dir, bool sys)
+{
+    spawn_sys(w, dir, sys);
     ipc_frame_t f;
     recv_frame(w, &f);
     ipc_ready_t m;
     ASSERT_INT_EQ(ipc_ready_decode(&f, &m), 0);
     ipc_frame_free(&f);
+}
+
+static inline void start(worker_t *w, const char *dir)
+{
+    start_sys(w, dir, false);
 }
 
 static inline void stop(worker_t *w)
