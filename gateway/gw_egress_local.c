@@ -1,13 +1,9 @@
 /*
- * gw_egress_local: the backend-generic entry points of gw_egress.h and the
- * `local` backend, which records a synthetic test pattern with ffmpeg.
+ * gw_egress_local: the `local` recording backend, which records a
+ * synthetic test pattern with ffmpeg. It knows every answer at once, so
+ * its asynchronous entry points call back before they return.
  *
- * Generic part. A gw_egress_t holds what every backend shares (loop,
- * recordings directory, event callback) and an ops table; the public
- * functions dispatch through it, so that a second backend only supplies
- * its own table and state (`impl`).
- *
- * Local backend. Each egress is one ffmpeg child spawned on the gateway's
+ * Each egress is one ffmpeg child spawned on the gateway's
  * loop (no threads) with three pipes:
  *   stdin   we write "q" to it to stop: ffmpeg then flushes and exits 0;
  *   stdout  `-progress pipe:1`: key=value lines in blocks ending with
@@ -69,159 +65,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "gw_egress.h"
+#include "gw_egress_internal.h"
 #include "gw_json.h"
 #include "ov_err.h"
 #include "ov_log.h"
 #include "ov_mem.h"
 #include "ov_util.h"
-
-/* ------------------------------------------------------------------------
- * Generic part
- * ------------------------------------------------------------------------ */
-
-/* What a backend implements; the public functions of gw_egress.h dispatch
- * here. `close` stops everything and calls gw_egress_closed() once the
- * backend's resources are gone. */
-typedef struct {
-    int (*start)(gw_egress_t *e, const gw_egress_request_t *req,
-                 char *egress_id, char *recording_id);
-    gw_egress_status_t (*status)(gw_egress_t *e, const char *room_id,
-                                 const char *egress_id);
-    int (*stop)(gw_egress_t *e, const char *egress_id);
-    size_t (*running)(gw_egress_t *e, const char **out, const char **rooms,
-                      size_t cap);
-    void (*close)(gw_egress_t *e);
-} gw_egress_ops_t;
-
-struct gw_egress_s {
-    const gw_egress_ops_t *ops;
-    uv_loop_t *loop;
-    char *dir; /* recordings directory, owned */
-    gw_egress_event_cb cb;
-    void *data;
-    void (*close_cb)(void *);
-    void *close_data;
-    int closing;
-    void *impl; /* the backend's state */
-};
-
-/* Called by a backend when it has released everything after ops->close:
- * frees the generic part and reports the close. */
-static void gw_egress_closed(gw_egress_t *e)
-{
-    void (*cb)(void *) = e->close_cb;
-    void *data = e->close_data;
-
-    free(e->dir);
-    free(e);
-    if (cb)
-        cb(data);
-}
-
-int gw_egress_start(gw_egress_t *e, const gw_egress_request_t *req,
-                    char *egress_id, char *recording_id)
-{
-    if (e->closing)
-        return OV_EEGRESS;
-    return e->ops->start(e, req, egress_id, recording_id);
-}
-
-gw_egress_status_t gw_egress_status(gw_egress_t *e, const char *room_id,
-                                    const char *egress_id)
-{
-    return e->ops->status(e, room_id, egress_id);
-}
-
-int gw_egress_stop(gw_egress_t *e, const char *egress_id)
-{
-    return e->ops->stop(e, egress_id);
-}
-
-size_t gw_egress_running(gw_egress_t *e, const char **out, size_t cap)
-{
-    return e->ops->running(e, out, NULL, cap);
-}
-
-size_t gw_egress_running_rooms(gw_egress_t *e, const char **out,
-                               const char **rooms, size_t cap)
-{
-    return e->ops->running(e, out, rooms, cap);
-}
-
-void gw_egress_stop_room(gw_egress_t *e, const char *room_id)
-{
-    const char *ids[256], *rooms[256];
-    size_t n = e->ops->running(e, ids, rooms, 256);
-    if (n > 256)
-        n = 256;
-    /* Stopping emits events but frees nothing before the process exits, so
-     * the borrowed ids stay valid through the loop. */
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(rooms[i], room_id) == 0)
-            e->ops->stop(e, ids[i]);
-}
-
-const char *gw_egress_dir(const gw_egress_t *e)
-{
-    return e->dir;
-}
-
-void gw_egress_close(gw_egress_t *e, void (*cb)(void *), void *data)
-{
-    OV_ASSERT(!e->closing);
-    e->closing = 1;
-    e->close_cb = cb;
-    e->close_data = data;
-    e->ops->close(e);
-}
-
-/* A path segment that cannot leave its directory: non-empty, no '/', no
- * "..", not ".". A C string cannot hold a NUL, and callers that start from
- * counted bytes must reject embedded NULs before converting. */
-static int gw_egress_safe_segment(const char *s)
-{
-    return s && *s != '\0' && strcmp(s, ".") != 0 && !strchr(s, '/') &&
-           !strstr(s, "..");
-}
-
-char *gw_egress_media_path(const gw_egress_t *e, const char *room_id,
-                           const char *filename)
-{
-    size_t n;
-    ov_buf_t b = OV_BUF_INIT;
-
-    if (!gw_egress_safe_segment(room_id) || !gw_egress_safe_segment(filename))
-        return NULL;
-    n = strlen(filename);
-    if (n <= 4 || strcmp(filename + n - 4, ".mp4") != 0)
-        return NULL;
-    ov_buf_printf(&b, "%s/%s/%s", e->dir, room_id, filename);
-    return b.data;
-}
-
-/* Creates `dir` and its missing parents with mode 0700. Returns 0 or -1
- * with errno set. */
-static int gw_egress_mkdirs(const char *dir)
-{
-    char *p = ov_xstrdup(dir);
-    int rc = 0;
-
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-        if (rc != 0)
-            break;
-    }
-    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
 
 /* ------------------------------------------------------------------------
  * Local backend
@@ -884,7 +733,7 @@ static int gw_egl_egress_id(char out[16])
     return 0;
 }
 
-static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
+static int gw_egl_spawn(gw_egress_t *e, const gw_egress_request_t *req,
                         char *egress_id, char *recording_id)
 {
     gw_egl_backend_t *b = gw_egl_backend(e);
@@ -894,8 +743,7 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     gw_egl_enc_t enc;
     const char *layout = req->layout && *req->layout ? req->layout : "grid";
     char *roomdir;
-    struct stat st;
-    gw_egl_t *g;
+        gw_egl_t *g;
     ov_buf_t tmp = OV_BUF_INIT;
     int rc;
 
@@ -932,21 +780,13 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
         gw_egl_discard(g);
         return OV_EEGRESS;
     }
-    /* A fresh uid per file; a collision with an existing file (one in
-     * 2^40 per pair) draws again rather than overwriting a recording. */
-    for (int tries = 0;; tries++) {
-        if (tries == 8 || ov_rand_hex(g->uid, 10) != 0) {
-            ov_error("egress: cannot choose a file name in %s", roomdir);
-            ov_buf_free(&tmp);
-            free(roomdir);
-            gw_egl_discard(g);
-            return OV_EEGRESS;
-        }
-        ov_buf_reset(&tmp);
-        ov_buf_printf(&tmp, "%s/%s--%s.mp4", roomdir, req->room_id, g->uid);
-        if (stat(tmp.data, &st) != 0 && errno == ENOENT)
-            break;
+    if (gw_egress_new_uid(e, req->room_id, g->uid) != 0) {
+        ov_error("egress: cannot choose a file name in %s", roomdir);
+        free(roomdir);
+        gw_egl_discard(g);
+        return OV_EEGRESS;
     }
+    ov_buf_printf(&tmp, "%s/%s--%s.mp4", roomdir, req->room_id, g->uid);
     free(roomdir);
     snprintf(g->recording_id, sizeof(g->recording_id), "%s--%s--%s",
              req->room_id, g->egress_id, g->uid);
@@ -1014,8 +854,17 @@ static int gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
     return 0;
 }
 
-static gw_egress_status_t gw_egl_status(gw_egress_t *e, const char *room_id,
-                                        const char *egress_id)
+static void gw_egl_start(gw_egress_t *e, const gw_egress_request_t *req,
+                         gw_egress_start_cb cb, void *data)
+{
+    char egress_id[32], recording_id[256];
+    int rc = gw_egl_spawn(e, req, egress_id, recording_id);
+
+    cb(data, rc, rc == 0 ? egress_id : NULL, rc == 0 ? recording_id : NULL);
+}
+
+static gw_egress_status_t gw_egl_state(gw_egress_t *e, const char *room_id,
+                                       const char *egress_id)
 {
     gw_egl_backend_t *b = gw_egl_backend(e);
     gw_egl_t *g = gw_egl_find(b, egress_id);
@@ -1031,11 +880,20 @@ static gw_egress_status_t gw_egl_status(gw_egress_t *e, const char *room_id,
     return GW_EGRESS_UNKNOWN;
 }
 
-static int gw_egl_stop(gw_egress_t *e, const char *egress_id)
+static void gw_egl_status(gw_egress_t *e, const char *room_id,
+                          const char *egress_id, gw_egress_status_cb cb,
+                          void *data)
+{
+    cb(data, 0, gw_egl_state(e, room_id, egress_id));
+}
+
+/* Stops one egress: ENDING is emitted now, ENDED once ffmpeg has exited.
+ * Returns 0, or OV_ENOREC if it is unknown or has ended. */
+static int gw_egl_stop_one(gw_egress_t *e, const char *egress_id)
 {
     gw_egl_t *g = gw_egl_find(gw_egl_backend(e), egress_id);
 
-    if (!g)
+    if (!g || g->state == GW_EGRESS_ENDED)
         return OV_ENOREC;
     if (g->state == GW_EGRESS_ENDING)
         return 0;
@@ -1046,21 +904,49 @@ static int gw_egl_stop(gw_egress_t *e, const char *egress_id)
     return 0;
 }
 
-static size_t gw_egl_running(gw_egress_t *e, const char **out,
-                             const char **rooms, size_t cap)
+static void gw_egl_stop(gw_egress_t *e, const char *room_id,
+                        const char *egress_id, gw_egress_stop_cb cb,
+                        void *data)
+{
+    int rc = gw_egl_state(e, room_id, egress_id) == GW_EGRESS_UNKNOWN
+                 ? OV_ENOREC
+                 : gw_egl_stop_one(e, egress_id);
+
+    if (cb)
+        cb(data, rc, NULL);
+}
+
+static void gw_egl_list_running(gw_egress_t *e, const char *room_id,
+                                gw_egress_list_cb cb, void *data)
+{
+    size_t n = 0, cap = 16;
+    const char **ids = ov_xcalloc(cap, sizeof(*ids));
+    const char **rooms = ov_xcalloc(cap, sizeof(*rooms));
+
+    for (gw_egl_t *g = gw_egl_backend(e)->head; g; g = g->next) {
+        if (g->state == GW_EGRESS_ENDED ||
+            (room_id && strcmp(g->room_id, room_id) != 0))
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            ids = ov_xrealloc(ids, cap * sizeof(*ids));
+            rooms = ov_xrealloc(rooms, cap * sizeof(*rooms));
+        }
+        ids[n] = g->egress_id;
+        rooms[n] = g->room_id;
+        n++;
+    }
+    cb(data, 0, n, ids, rooms);
+    free(ids);
+    free(rooms);
+}
+
+static size_t gw_egl_processes(const gw_egress_t *e)
 {
     size_t n = 0;
 
-    for (gw_egl_t *g = gw_egl_backend(e)->head; g; g = g->next) {
-        if (g->state == GW_EGRESS_ENDED)
-            continue;
-        if (n < cap) {
-            out[n] = g->egress_id;
-            if (rooms)
-                rooms[n] = g->room_id;
-        }
-        n++;
-    }
+    for (gw_egl_t *g = ((gw_egl_backend_t *)e->impl)->head; g; g = g->next)
+        n += g->state != GW_EGRESS_ENDED;
     return n;
 }
 
@@ -1091,7 +977,7 @@ static void gw_egl_close(gw_egress_t *e)
     for (g = b->head; g; g = next) {
         next = g->next;
         if (g->state == GW_EGRESS_STARTING || g->state == GW_EGRESS_ACTIVE)
-            gw_egl_stop(e, g->egress_id);
+            gw_egl_stop_one(e, g->egress_id);
     }
     if (b->nlive > 0)
         return;
@@ -1100,7 +986,12 @@ static void gw_egl_close(gw_egress_t *e)
 }
 
 static const gw_egress_ops_t gw_egl_ops = {
-    gw_egl_start, gw_egl_status, gw_egl_stop, gw_egl_running, gw_egl_close,
+    .start = gw_egl_start,
+    .status = gw_egl_status,
+    .stop = gw_egl_stop,
+    .list_running = gw_egl_list_running,
+    .processes = gw_egl_processes,
+    .close = gw_egl_close,
 };
 
 /* ffmpeg ignores SIGPIPE and an EOF on stdin, so a gateway that dies
@@ -1139,24 +1030,14 @@ int gw_egress_local_new(gw_egress_t **out, uv_loop_t *loop,
 {
     gw_egress_t *e;
     gw_egl_backend_t *b;
-    size_t n = strlen(recordings_dir);
 
-    if (n == 0 || !ffmpeg || !*ffmpeg)
+    if (!ffmpeg || !*ffmpeg)
         return OV_EINTERNAL;
-    if (gw_egress_mkdirs(recordings_dir) != 0) {
-        ov_error("mkdir(%s) failed: %s", recordings_dir, strerror(errno));
-        return OV_ESTORAGE;
-    }
-    e = ov_xcalloc(1, sizeof(*e));
+    int rc = gw_egress_base_new(&e, &gw_egl_ops, loop, recordings_dir, cb,
+                                data);
+    if (rc != 0)
+        return rc;
     b = ov_xcalloc(1, sizeof(*b));
-    e->ops = &gw_egl_ops;
-    e->loop = loop;
-    /* Without a trailing '/', so that joined paths have single slashes. */
-    while (n > 1 && recordings_dir[n - 1] == '/')
-        n--;
-    e->dir = ov_xstrndup(recordings_dir, n);
-    e->cb = cb;
-    e->data = data;
     e->impl = b;
     b->ffmpeg = ov_xstrdup(ffmpeg);
     b->ffmpeg_abs = gw_egl_resolve(ffmpeg);

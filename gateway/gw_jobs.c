@@ -114,12 +114,22 @@ static void stale_send(stale_pass_t *p)
         stale_reply_cb(rc, NULL, p);
 }
 
-static void stale_start(gw_app_t *app)
+static void room_check(gw_app_t *app, const char *room_id,
+                       const char *egress_id);
+
+/* The running egresses are known: each shard aborts its recordings whose
+ * egress is not among them, and each egress whose meeting is over is
+ * stopped. A media server that cannot be asked skips the pass, rather than
+ * every recording being taken for dead. */
+static void running_list_cb(void *data, int err, size_t nids,
+                          const char *const *ids, const char *const *rooms)
 {
-    if (!app->egress)
+    gw_app_t *app = data;
+    if (err != 0) {
+        ov_warn("stale recordings not checked: cannot list the egresses: %s",
+                ov_strerror(err));
         return;
-    const char **ids = ov_xcalloc(MAX_RUNNING, sizeof(char *));
-    size_t nids = gw_egress_running(app->egress, ids, MAX_RUNNING);
+    }
     if (nids > MAX_RUNNING)
         nids = MAX_RUNNING;
     uint32_t n = gw_pool_size(app->pool);
@@ -133,7 +143,14 @@ static void stale_start(gw_app_t *app)
         p->nrunning = nids;
         stale_send(p);
     }
-    free(ids);
+    for (size_t i = 0; i < nids; i++)
+        room_check(app, rooms[i], ids[i]);
+}
+
+static void egress_check(gw_app_t *app)
+{
+    if (app->egress)
+        gw_egress_list_running(app->egress, NULL, running_list_cb, app);
 }
 
 /* ---- recordings whose room or meeting is gone ------------------------ */
@@ -147,6 +164,25 @@ typedef struct {
     char *egress_id; /* NULL: checking a media directory */
 } room_check_t;
 
+static void room_check_free(room_check_t *c)
+{
+    free(c->room_id);
+    free(c->egress_id);
+    free(c);
+}
+
+static void egress_check_cb(void *data, int err, gw_egress_status_t st)
+{
+    room_check_t *c = data;
+    if (err == 0 && c->app->egress &&
+        (st == GW_EGRESS_STARTING || st == GW_EGRESS_ACTIVE)) {
+        ov_info("stopping egress %s: the meeting of room %s is over",
+                c->egress_id, c->room_id);
+        gw_egress_stop(c->app->egress, c->room_id, c->egress_id, NULL, NULL);
+    }
+    room_check_free(c);
+}
+
 static void room_check_cb(int err, const ipc_room_reply_t *reply, void *data)
 {
     room_check_t *c = data;
@@ -154,20 +190,15 @@ static void room_check_cb(int err, const ipc_room_reply_t *reply, void *data)
     if (c->egress_id && c->app->egress &&
         (gone || (err == 0 && !ov_str_eq(reply->room.status,
                                           OV_STR_LIT("active_meeting"))))) {
-        gw_egress_status_t st =
-            gw_egress_status(c->app->egress, c->room_id, c->egress_id);
-        if (st == GW_EGRESS_STARTING || st == GW_EGRESS_ACTIVE) {
-            ov_info("stopping egress %s: the meeting of room %s is over",
-                    c->egress_id, c->room_id);
-            gw_egress_stop(c->app->egress, c->egress_id);
-        }
-    } else if (!c->egress_id && gone) {
+        gw_egress_status(c->app->egress, c->room_id, c->egress_id,
+                         egress_check_cb, c);
+        return;
+    }
+    if (!c->egress_id && gone) {
         ov_info("removing the media of deleted room %s", c->room_id);
         gw_recordings_remove_room_media(c->app, c->room_id);
     }
-    free(c->room_id);
-    free(c->egress_id);
-    free(c);
+    room_check_free(c);
 }
 
 static void room_check(gw_app_t *app, const char *room_id,
@@ -186,16 +217,10 @@ static void room_check(gw_app_t *app, const char *room_id,
         room_check_cb(rc, NULL, c);
 }
 
-static void recordings_check(gw_app_t *app)
+static void media_check(gw_app_t *app)
 {
     if (!app->egress)
         return;
-    const char *ids[MAX_RUNNING], *rooms[MAX_RUNNING];
-    size_t n = gw_egress_running_rooms(app->egress, ids, rooms, MAX_RUNNING);
-    if (n > MAX_RUNNING)
-        n = MAX_RUNNING;
-    for (size_t i = 0; i < n; i++)
-        room_check(app, rooms[i], ids[i]);
     DIR *d = opendir(gw_egress_dir(app->egress));
     if (!d)
         return;
@@ -212,8 +237,8 @@ static void gc_timer_cb(uv_timer_t *t)
     /* A pass still running (a large backlog) is not doubled. */
     if (app->gc_running > 0)
         return;
-    stale_start(app);
-    recordings_check(app);
+    egress_check(app);
+    media_check(app);
     uint32_t n = gw_pool_size(app->pool);
     app->gc_running = n;
     for (uint32_t s = 0; s < n; s++) {

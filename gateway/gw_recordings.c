@@ -75,6 +75,12 @@ static void wake_waiters(gw_app_t *app, const ipc_rec_t *rec)
     }
 }
 
+static void active_check_cb(int err, const ipc_rec_reply_t *reply, void *data)
+{
+    if (err == 0 && ov_str_eq(reply->rec.status, OV_STR_LIT("active")))
+        wake_waiters(data, &reply->rec);
+}
+
 void gw_recordings_wait_active(gw_app_t *app, const char *recording_id,
                                unsigned timeout_ms, gw_rec_event_done_cb cb,
                                void *data)
@@ -89,6 +95,20 @@ void gw_recordings_wait_active(gw_app_t *app, const char *recording_id,
     uv_timer_start(&w->timer, waiter_timeout_cb, timeout_ms, 0);
     w->next = app->rec_waiters;
     app->rec_waiters = w;
+    /* The recording may have turned active before the wait began (LiveKit's
+     * webhook can beat the answer to its start call). The shard answers in
+     * order, so this read sees every event stored before it, and any later
+     * one wakes the waiter through event_reply_cb. */
+    const char *sep = strstr(recording_id, "--");
+    size_t room_len = sep ? (size_t)(sep - recording_id) : 0;
+    if (room_len == 0)
+        return;
+    ipc_rec_get_t m = {.recording_id = ov_str(recording_id)};
+    int rc = gw_shard_rec_get(app->pool,
+                              ov_shard_of(recording_id, room_len,
+                                          gw_pool_size(app->pool)),
+                              &m, active_check_cb, app);
+    (void)rc; /* no read: the events or the timeout decide */
 }
 
 static void event_reply_cb(int err, const ipc_rec_reply_t *reply, void *data)

@@ -68,7 +68,7 @@ void gw_route_metrics(gw_ctx_t *ctx)
         gw_webhooks_stats(app->webhooks, &g.webhooks);
     }
     if (app->egress)
-        g.egress_processes = gw_egress_running(app->egress, NULL, 0);
+        g.egress_processes = gw_egress_processes(app->egress);
 
     ov_buf_t out = {0};
     gw_metrics_render(&out, &g);

@@ -134,6 +134,8 @@ typedef struct {
     gw_app_t *app;
     gw_rec_start_in_t in;
     char token[33];
+    char *layout;     /* chosen for the egress, owned */
+    json_t *encoding; /* chosen for the egress, owned */
     char egress_id[32];
     char recording_id[256];
 } start_op_t;
@@ -141,6 +143,8 @@ typedef struct {
 static void start_op_free(start_op_t *op)
 {
     gw_rec_start_in_free(&op->in);
+    free(op->layout);
+    json_decref(op->encoding);
     free(op);
 }
 
@@ -176,7 +180,8 @@ static void start_active_cb(void *data, int err, const ipc_rec_t *rec)
         /* In the background, as the reference does: the recording is
          * marked failed, stopped, and the room's lock released. */
         ov_warn("recording %s did not become active in time", op->recording_id);
-        gw_egress_stop(op->app->egress, op->egress_id);
+        gw_egress_stop(op->app->egress, op->in.room_id, op->egress_id, NULL,
+                       NULL);
         ipc_rec_t r;
         memset(&r, 0, sizeof(r));
         r.recording_id = ov_str(op->recording_id);
@@ -194,6 +199,56 @@ static void start_active_cb(void *data, int err, const ipc_rec_t *rec)
     start_op_free(op);
 }
 
+static void egress_started_cb(void *data, int err, const char *egress_id,
+                              const char *recording_id)
+{
+    start_op_t *op = data;
+    if (err != 0) {
+        unlock_room(op->app, op->in.room_id, op->token);
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "Unexpected error while starting Room Composite Egress for "
+                 "room '%s'",
+                 op->in.room_id);
+        gw_ctx_send_error(op->ctx, 500, "Internal Server Error", msg, NULL);
+        start_op_free(op);
+        return;
+    }
+    snprintf(op->egress_id, sizeof(op->egress_id), "%s", egress_id);
+    snprintf(op->recording_id, sizeof(op->recording_id), "%s", recording_id);
+    gw_recordings_wait_active(op->app, op->recording_id,
+                              (unsigned)op->app->cfg->recording_start_timeout_ms,
+                              start_active_cb, op);
+}
+
+static void start_egress(start_op_t *op)
+{
+    gw_egress_request_t req;
+    memset(&req, 0, sizeof(req));
+    req.room_id = op->in.room_id;
+    req.layout = op->layout;
+    req.encoding = op->encoding;
+    gw_egress_start(op->app->egress, &req, egress_started_cb, op);
+}
+
+/* Only for a backend that knows who is in the meeting (LiveKit): the room
+ * needs someone to record. As the reference, a media server that cannot
+ * be asked counts as an empty room. */
+static void participants_cb(void *data, int err, int any)
+{
+    start_op_t *op = data;
+    if (err != 0)
+        ov_warn("cannot list the participants of room %s: %s",
+                op->in.room_id, ov_strerror(err));
+    if (err != 0 || !any) {
+        unlock_room(op->app, op->in.room_id, op->token);
+        send_rec_err(op->ctx, OV_ENOPARTICIPANTS, "", op->in.room_id, "");
+        start_op_free(op);
+        return;
+    }
+    start_egress(op);
+}
+
 static void rec_start_cb(int err, const ipc_room_reply_t *reply, void *data)
 {
     start_op_t *op = data;
@@ -209,37 +264,19 @@ static void rec_start_cb(int err, const ipc_room_reply_t *reply, void *data)
     /* The start request's layout and encoding win over the room's. */
     json_t *cfg = gw_room_config_json(&reply->room);
     json_t *rcfg = json_object_get(cfg, "recording");
-    gw_egress_request_t req;
-    memset(&req, 0, sizeof(req));
-    req.room_id = op->in.room_id;
-    req.layout = op->in.layout;
-    if (!req.layout)
-        req.layout = json_string_value(json_object_get(rcfg, "layout"));
-    if (!req.layout)
-        req.layout = "grid";
-    req.encoding = op->in.encoding ? op->in.encoding
-                                   : json_object_get(rcfg, "encoding");
-    json_t *preset = NULL;
-    if (!req.encoding)
-        req.encoding = preset = json_string("H264_720P_30");
-    int rc = gw_egress_start(op->app->egress, &req, op->egress_id,
-                             op->recording_id);
-    json_decref(preset);
+    const char *layout = op->in.layout;
+    if (!layout)
+        layout = json_string_value(json_object_get(rcfg, "layout"));
+    op->layout = ov_xstrdup(layout ? layout : "grid");
+    json_t *enc = op->in.encoding ? op->in.encoding
+                                  : json_object_get(rcfg, "encoding");
+    op->encoding = enc ? json_incref(enc) : json_string("H264_720P_30");
     json_decref(cfg);
-    if (rc != 0) {
-        unlock_room(op->app, op->in.room_id, op->token);
-        char msg[300];
-        snprintf(msg, sizeof(msg),
-                 "Unexpected error while starting Room Composite Egress for "
-                 "room '%s'",
-                 op->in.room_id);
-        gw_ctx_send_error(ctx, 500, "Internal Server Error", msg, NULL);
-        start_op_free(op);
-        return;
-    }
-    gw_recordings_wait_active(op->app, op->recording_id,
-                              (unsigned)op->app->cfg->recording_start_timeout_ms,
-                              start_active_cb, op);
+    if (gw_egress_knows_participants(op->app->egress))
+        gw_egress_participants(op->app->egress, op->in.room_id,
+                               participants_cb, op);
+    else
+        start_egress(op);
 }
 
 void gw_route_rec_start(gw_ctx_t *ctx)
@@ -263,7 +300,9 @@ void gw_route_rec_start(gw_ctx_t *ctx)
     m.room_id = ov_str(op->in.room_id);
     m.lock_token = ov_str(op->token);
     m.now_ms = ov_time_now_ms();
-    m.check_participants = true;
+    /* A backend that knows the participants is asked once the lock is
+     * taken (participants_cb); otherwise the shard's meeting state tells. */
+    m.check_participants = !gw_egress_knows_participants(ctx->app->egress);
     int rc = gw_shard_rec_start(ctx->app->pool, shard_of(ctx, op->in.room_id),
                                 &m, rec_start_cb, op);
     if (rc != 0)
@@ -297,6 +336,100 @@ static void stop_state_cb(int err, const ipc_rec_reply_t *reply, void *data)
     rec_op_free(op);
 }
 
+/* The media server's answer to the stop (as JSON, owned), completed with
+ * what only the store knows (the room's name) before it goes out. */
+typedef struct {
+    rec_op_t *op;
+    json_t *answer;
+} stop_answer_t;
+
+static void stop_answer_cb(int err, const ipc_rec_reply_t *reply, void *data)
+{
+    stop_answer_t *a = data;
+    gw_ctx_t *ctx = a->op->ctx;
+    if (err == 0)
+        json_object_set_new(a->answer, "roomName",
+                            json_stringn(reply->rec.room_name.ptr
+                                             ? reply->rec.room_name.ptr
+                                             : "",
+                                         reply->rec.room_name.len));
+    char *hdr = location_header(ctx, ov_str(a->op->id));
+    gw_ctx_send_json(ctx, 202, a->answer, hdr);
+    free(hdr);
+    rec_op_free(a->op);
+    free(a);
+}
+
+static void stopped_cb(void *data, int err, const ipc_rec_t *rec)
+{
+    rec_op_t *op = data;
+    gw_ctx_t *ctx = op->ctx;
+    if (err == OV_ENOREC) {
+        send_templ(ctx, 409, "Recording Error", "Recording ", op->id,
+                   " is already stopped");
+        rec_op_free(op);
+        return;
+    }
+    if (err != 0) {
+        send_templ(ctx, 500, "Internal Server Error",
+                   "Unexpected error while stopping egress ", op->egress_id,
+                   "");
+        rec_op_free(op);
+        return;
+    }
+    ipc_rec_get_t m = {.recording_id = ov_str(op->id)};
+    int rc;
+    if (!rec) {
+        /* The backend sent the ENDING event to the shard just now; the
+         * read queues behind it and so returns the stopped state. */
+        rc = gw_shard_rec_get(ctx->app->pool, shard_of(ctx, op->room_id), &m,
+                              stop_state_cb, op);
+        if (rc != 0)
+            stop_state_cb(rc, NULL, op);
+        return;
+    }
+    stop_answer_t *a = ov_xcalloc(1, sizeof(*a));
+    a->op = op;
+    a->answer = gw_rec_to_json(rec);
+    rc = gw_shard_rec_get(ctx->app->pool, shard_of(ctx, op->room_id), &m,
+                          stop_answer_cb, a);
+    if (rc != 0)
+        stop_answer_cb(rc, NULL, a);
+}
+
+static void stop_status_cb(void *data, int err, gw_egress_status_t st)
+{
+    rec_op_t *op = data;
+    gw_ctx_t *ctx = op->ctx;
+    if (err != 0) {
+        send_templ(ctx, 500, "Internal Server Error",
+                   "Unexpected error while getting egress ", op->egress_id, "");
+        rec_op_free(op);
+        return;
+    }
+    switch (st) {
+    case GW_EGRESS_UNKNOWN:
+        send_templ(ctx, 404, "Recording Error", "Recording ", op->egress_id,
+                   " not found");
+        break;
+    case GW_EGRESS_STARTING:
+        gw_egress_stop(ctx->app->egress, op->room_id, op->egress_id, NULL,
+                       NULL);
+        send_templ(ctx, 409, "Recording Error", "Recording ", op->id,
+                   " cannot be stopped while starting");
+        break;
+    case GW_EGRESS_ACTIVE:
+        gw_egress_stop(ctx->app->egress, op->room_id, op->egress_id,
+                       stopped_cb, op);
+        return;
+    default:
+        send_templ(ctx, 409, "Recording Error", "Recording ", op->id,
+                   " is already stopped");
+        break;
+    }
+    rec_op_free(op);
+}
+
 static void stop_room_cb(int err, const ipc_room_reply_t *reply, void *data)
 {
     rec_op_t *op = data;
@@ -318,35 +451,8 @@ static void stop_room_cb(int err, const ipc_room_reply_t *reply, void *data)
         return;
     }
     /* As the reference, the media server's view decides, not the record. */
-    gw_egress_status_t st =
-        gw_egress_status(ctx->app->egress, op->room_id, op->egress_id);
-    switch (st) {
-    case GW_EGRESS_UNKNOWN:
-        send_templ(ctx, 404, "Recording Error", "Recording ", op->egress_id,
-                   " not found");
-        break;
-    case GW_EGRESS_STARTING:
-        gw_egress_stop(ctx->app->egress, op->egress_id);
-        send_templ(ctx, 409, "Recording Error", "Recording ", op->id,
-                   " cannot be stopped while starting");
-        break;
-    case GW_EGRESS_ACTIVE: {
-        gw_egress_stop(ctx->app->egress, op->egress_id);
-        /* The ENDING event was sent to the shard just now; the read below
-         * queues behind it and so returns the stopped state. */
-        ipc_rec_get_t m = {.recording_id = ov_str(op->id)};
-        int rc = gw_shard_rec_get(ctx->app->pool, shard_of(ctx, op->room_id),
-                                  &m, stop_state_cb, op);
-        if (rc != 0)
-            stop_state_cb(rc, NULL, op);
-        return;
-    }
-    default:
-        send_templ(ctx, 409, "Recording Error", "Recording ", op->id,
-                   " is already stopped");
-        break;
-    }
-    rec_op_free(op);
+    gw_egress_status(ctx->app->egress, op->room_id, op->egress_id,
+                     stop_status_cb, op);
 }
 
 void gw_route_rec_stop(gw_ctx_t *ctx)

@@ -414,6 +414,10 @@ static void after_delete(gw_app_t *app, const char *room_id, unsigned outcome)
     if (app->egress && (fx & (OV_DEL_FX_END_MEETING | OV_DEL_FX_DELETE_ROOM |
                               OV_DEL_FX_DELETE_RECORDINGS)))
         gw_egress_stop_room(app->egress, room_id);
+    /* The media server ends the meeting too (LiveKit: DeleteRoom), so that
+     * nobody stays connected to a room meetd has ended. */
+    if (app->egress && (fx & OV_DEL_FX_END_MEETING))
+        gw_egress_end_meeting(app->egress, room_id);
     if ((fx & (OV_DEL_FX_DELETE_ROOM | OV_DEL_FX_DELETE_RECORDINGS)) ||
         ((fx & OV_DEL_FX_END_MEETING) && (fx & OV_DEL_FX_END_ACTION_DELETE)))
         gw_recordings_remove_room_media(app, room_id);
