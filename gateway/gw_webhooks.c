@@ -3,29 +3,27 @@
  * Life of an outbox entry here: a tick sends OUTBOX_FETCH to each shard
  * that has no fetch outstanding, naming the rooms of that shard with a
  * delivery under way (`busy`); each entry of the reply becomes a delivery
- * (an easy handle in the multi handle); when curl is done with it, its
- * outcome goes back as OUTBOX_DONE, and only when that is acknowledged is
- * the delivery freed, so its room stays busy until the shard has recorded
- * the outcome and cannot hand out the room's next event too early. The
+ * (one gw_curl request); when gw_curl is done with it, its outcome goes
+ * back as OUTBOX_DONE, and only when that is acknowledged is the delivery
+ * freed, so its room stays busy until the shard has recorded the outcome
+ * and cannot hand out the room's next event too early. The
  * number of live deliveries is capped (MAX_INFLIGHT), and the fetch limits
  * of outstanding fetches are reserved against that cap.
  *
- * Nothing waits: curl's sockets are watched by uv_poll_t handles and its
- * timeouts by one uv_timer_t (the socket and timer callbacks of the multi
- * interface), so a slow or silent receiver costs one idle socket and never
- * delays the loop that serves the API. */
+ * Nothing waits: the POSTs go through gw_curl on the loop, so a slow or
+ * silent receiver costs one idle socket and never delays the loop that
+ * serves the API. */
 #include "gw_webhooks.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
+#include "gw_curl.h"
 #include "gw_json.h"
 #include "gw_rec_json.h"
 #include "gw_room_json.h"
@@ -48,21 +46,11 @@ typedef struct {
     int64_t dead;      /* last reported */
 } shard_state_t;
 
-/* A socket curl asked us to watch. */
-typedef struct sock_s {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    gw_webhooks_t *wh;
-    struct sock_s *prev, *next;
-} sock_t;
-
 struct gw_webhooks_s {
     gw_app_t *app;
-    CURLM *multi;
-    uv_timer_t tick;       /* fetch timer; the close poll during closing */
-    uv_timer_t curl_timer; /* curl's timeout */
-    sock_t *socks;
-    char *base_url; /* base of the URLs inside room data */
+    gw_curl_t *curl; /* NULL once closed */
+    uv_timer_t tick; /* fetch timer; the close poll during closing */
+    char *base_url;  /* base of the URLs inside room data */
     size_t base_len;
 
     /* The configuration as stored in the system shard. */
@@ -81,8 +69,8 @@ struct gw_webhooks_s {
     uint64_t delivered, failed_attempts, dead_logged;
 
     int closing;
+    int curl_closing; /* gw_curl_close was called */
     uint64_t close_deadline_ns;
-    unsigned handles_open;
     void (*close_cb)(void *data);
     void *close_data;
 };
@@ -90,10 +78,8 @@ struct gw_webhooks_s {
 struct delivery_s {
     gw_webhooks_t *wh;
     delivery_t *prev, *next;
-    CURL *easy; /* NULL once curl is done with it */
-    struct curl_slist *hdrs;
+    gw_curl_req_t *req; /* NULL once its callback has fired */
     ov_buf_t body;
-    char errbuf[CURL_ERROR_SIZE];
     /* test events */
     int is_test;
     void (*test_cb)(void *data, int ok, const char *reason);
@@ -200,118 +186,6 @@ unsigned gw_webhooks_url_check(const char *url)
     return r;
 }
 
-/* ---- curl driven by the loop ----------------------------------------- */
-
-static void check_multi_info(gw_webhooks_t *wh);
-static void handle_closed_cb(uv_handle_t *h);
-
-static void poll_cb(uv_poll_t *p, int status, int events)
-{
-    sock_t *s = p->data;
-    gw_webhooks_t *wh = s->wh;
-    int flags = 0;
-    if (status < 0) {
-        flags = CURL_CSELECT_ERR;
-    } else {
-        if (events & UV_READABLE)
-            flags |= CURL_CSELECT_IN;
-        if (events & UV_WRITABLE)
-            flags |= CURL_CSELECT_OUT;
-    }
-    int running;
-    curl_multi_socket_action(wh->multi, s->fd, flags, &running);
-    check_multi_info(wh);
-}
-
-static void sock_close(gw_webhooks_t *wh, sock_t *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        wh->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    /* Stops watching at once, before curl closes the descriptor. */
-    uv_close((uv_handle_t *)&s->poll, handle_closed_cb);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp,
-                     void *socketp)
-{
-    gw_webhooks_t *wh = userp;
-    sock_t *s = socketp;
-    (void)easy;
-    if (action == CURL_POLL_REMOVE) {
-        if (s) {
-            curl_multi_assign(wh->multi, fd, NULL);
-            sock_close(wh, s);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = ov_xcalloc(1, sizeof(*s));
-        s->fd = fd;
-        s->wh = wh;
-        if (uv_poll_init_socket(wh->app->loop, &s->poll, fd) != 0) {
-            ov_error("uv_poll_init_socket() failed for a webhook socket");
-            free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        wh->handles_open++;
-        s->next = wh->socks;
-        if (wh->socks)
-            wh->socks->prev = s;
-        wh->socks = s;
-        curl_multi_assign(wh->multi, fd, s);
-    }
-    int ev = 0;
-    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
-        ev |= UV_READABLE;
-    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
-        ev |= UV_WRITABLE;
-    uv_poll_start(&s->poll, ev, poll_cb);
-    return 0;
-}
-
-static void curl_timer_cb(uv_timer_t *t)
-{
-    gw_webhooks_t *wh = t->data;
-    int running;
-    curl_multi_socket_action(wh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_multi_info(wh);
-}
-
-/* curl asks for its timeout to be (re)armed; a zero timeout runs on the
- * next loop iteration, never from inside this callback. */
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-    gw_webhooks_t *wh = userp;
-    (void)multi;
-    if (timeout_ms < 0)
-        uv_timer_stop(&wh->curl_timer);
-    else
-        uv_timer_start(&wh->curl_timer, curl_timer_cb, (uint64_t)timeout_ms, 0);
-    return 0;
-}
-
-/* Workers are spawned from this process and must inherit no socket but
- * their channel, so every socket curl opens is close-on-exec. */
-static curl_socket_t opensocket_cb(void *data, curlsocktype purpose,
-                                   struct curl_sockaddr *a)
-{
-    (void)data;
-    (void)purpose;
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
-static size_t discard_cb(char *p, size_t size, size_t n, void *data)
-{
-    (void)p;
-    (void)data;
-    return size * n;
-}
-
 /* ---- deliveries ------------------------------------------------------- */
 
 static void list_add(delivery_t **head, delivery_t *d)
@@ -337,80 +211,63 @@ static void list_del(delivery_t **head, delivery_t *d)
  * unlinked it. */
 static void delivery_free(delivery_t *d)
 {
-    if (d->easy) {
-        curl_multi_remove_handle(d->wh->multi, d->easy);
-        curl_easy_cleanup(d->easy);
-    }
-    curl_slist_free_all(d->hdrs);
+    if (d->req)
+        gw_curl_cancel(d->req);
     ov_buf_free(&d->body);
     free(d->room_id);
     free(d->event);
     free(d);
 }
 
+static void delivery_done_cb(void *data, const gw_curl_result_t *res);
+
 /* Starts the POST of d->body to `url`, signed with `timestamp`. Returns 0,
  * or -1 if curl refused it (nothing is left in curl then). */
 static int delivery_start(delivery_t *d, const char *url, int64_t timestamp)
 {
     gw_webhooks_t *wh = d->wh;
-    char sig[65], h[128];
+    char sig[65], ts[64], sh[96];
     gw_webhooks_sign(wh->app->api_key, timestamp, d->body.data, d->body.len,
                      sig);
-    d->hdrs = curl_slist_append(d->hdrs, "Content-Type: application/json");
-    snprintf(h, sizeof(h), "X-Timestamp: %lld", (long long)timestamp);
-    d->hdrs = curl_slist_append(d->hdrs, h);
-    snprintf(h, sizeof(h), "X-Signature: %s", sig);
-    d->hdrs = curl_slist_append(d->hdrs, h);
-    /* No "Expect: 100-continue" round trip for larger bodies. */
-    d->hdrs = curl_slist_append(d->hdrs, "Expect:");
-    if (!d->hdrs)
-        return -1;
-    CURL *e = curl_easy_init();
-    if (!e)
-        return -1;
-    long timeout = (long)wh->app->cfg->webhook_timeout_ms;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, d->body.data);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->body.len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->hdrs);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "meetd");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, d);
-    if (curl_multi_add_handle(wh->multi, e) != CURLM_OK) {
-        curl_easy_cleanup(e);
-        return -1;
-    }
-    d->easy = e;
-    return 0;
+    snprintf(ts, sizeof(ts), "X-Timestamp: %lld", (long long)timestamp);
+    snprintf(sh, sizeof(sh), "X-Signature: %s", sig);
+    const char *hdrs[] = {"Content-Type: application/json", ts, sh, NULL};
+    /* The answer's body is not read (max_reply 0): only its status
+     * counts. */
+    d->req = gw_curl_post(wh->curl, url, hdrs, d->body.data, d->body.len,
+                          (long)wh->app->cfg->webhook_timeout_ms, 0,
+                          delivery_done_cb, d);
+    return d->req ? 0 : -1;
 }
 
 static void outbox_finish(delivery_t *d, int ok, const char *reason);
+static void outbox_dropped(delivery_t *d);
 
-/* curl finished `e`: success is a 2xx answer within the timeout. */
-static void delivery_done(delivery_t *d, CURLcode res)
+/* gw_curl is done with `d`: success is a 2xx answer within the timeout. A
+ * request ended by the client's close was not attempted at all. */
+static void delivery_done_cb(void *data, const gw_curl_result_t *res)
 {
-    long status = 0;
+    delivery_t *d = data;
     char reason[CURL_ERROR_SIZE + 64];
     int ok = 0;
-    if (res != CURLE_OK) {
-        snprintf(reason, sizeof(reason), "%s",
-                 d->errbuf[0] ? d->errbuf : curl_easy_strerror(res));
-    } else {
-        curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
-        ok = status >= 200 && status <= 299;
-        snprintf(reason, sizeof(reason), "Request failed with status %ld",
-                 status);
+    d->req = NULL;
+    if (res->shutdown) {
+        if (d->is_test) {
+            list_del(&d->wh->tests, d);
+            d->test_cb(d->test_data, 0, "meetd is shutting down");
+            delivery_free(d);
+        } else {
+            outbox_dropped(d);
+        }
+        return;
     }
-    curl_multi_remove_handle(d->wh->multi, d->easy);
-    curl_easy_cleanup(d->easy);
-    d->easy = NULL;
+    if (!res->ok) {
+        snprintf(reason, sizeof(reason), "%s", res->error);
+    } else {
+        ok = res->status >= 200 && res->status <= 299;
+        snprintf(reason, sizeof(reason), "Request failed with status %ld",
+                 res->status);
+    }
     if (d->is_test) {
         list_del(&d->wh->tests, d);
         d->test_cb(d->test_data, ok, ok ? NULL : reason);
@@ -418,22 +275,6 @@ static void delivery_done(delivery_t *d, CURLcode res)
         return;
     }
     outbox_finish(d, ok, reason);
-}
-
-static void check_multi_info(gw_webhooks_t *wh)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(wh->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        char *priv = NULL;
-        CURLcode res = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-        delivery_t *d = (delivery_t *)priv;
-        OV_ASSERT(d && d->easy == msg->easy_handle);
-        delivery_done(d, res);
-    }
 }
 
 /* ---- the outbox ------------------------------------------------------- */
@@ -839,51 +680,17 @@ void gw_webhooks_test(gw_webhooks_t *wh, const char *url,
 
 /* ---- life cycle ------------------------------------------------------- */
 
-/* The descriptors curl opens for itself (the multi handle's wake-up
- * socketpair) are not close-on-exec; being the lowest free numbers, they
- * are found by comparing which of the first FD_SCAN are open before and
- * after. */
-#define FD_SCAN 1024
-
-static void fds_open(unsigned char *open)
-{
-    for (int fd = 0; fd < FD_SCAN; fd++)
-        open[fd] = fcntl(fd, F_GETFD) != -1;
-}
-
-static void fds_cloexec_new(const unsigned char *before)
-{
-    for (int fd = 0; fd < FD_SCAN; fd++) {
-        int flags;
-        if (before[fd] || (flags = fcntl(fd, F_GETFD)) == -1)
-            continue;
-        if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
-            ov_fatal("fcntl(F_SETFD) failed");
-    }
-}
-
 gw_webhooks_t *gw_webhooks_new(gw_app_t *app)
 {
-    static unsigned char before[FD_SCAN];
-    fds_open(before);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        ov_fatalx("curl_global_init() failed");
     gw_webhooks_t *wh = ov_xcalloc(1, sizeof(*wh));
     wh->app = app;
     wh->url = ov_xstrdup("");
-    wh->multi = curl_multi_init();
-    if (!wh->multi)
-        ov_fatalx("curl_multi_init() failed");
-    fds_cloexec_new(before);
-    curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(wh->multi, CURLMOPT_SOCKETDATA, wh);
-    curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(wh->multi, CURLMOPT_TIMERDATA, wh);
+    int rc = gw_curl_new(&wh->curl, app->loop);
+    if (rc != 0)
+        ov_fatalx("cannot create the webhooks' HTTP client: %s",
+                  ov_strerror(rc));
     uv_timer_init(app->loop, &wh->tick);
     wh->tick.data = wh;
-    uv_timer_init(app->loop, &wh->curl_timer);
-    wh->curl_timer.data = wh;
-    wh->handles_open = 2;
 
     /* An event has no request: the URLs in its data use MEET_BASE_URL, or
      * else the default local address, and the base path. */
@@ -902,21 +709,11 @@ gw_webhooks_t *gw_webhooks_new(gw_app_t *app)
     return wh;
 }
 
-static void handle_closed_cb(uv_handle_t *h)
+static void tick_closed_cb(uv_handle_t *h)
 {
-    gw_webhooks_t *wh;
-    if (h->type == UV_POLL) {
-        sock_t *s = h->data;
-        wh = s->wh;
-        free(s);
-    } else {
-        wh = h->data;
-    }
-    if (--wh->handles_open > 0 || !wh->closing)
-        return;
+    gw_webhooks_t *wh = h->data;
     void (*cb)(void *) = wh->close_cb;
     void *data = wh->close_data;
-    curl_global_cleanup();
     free(wh->shards);
     free(wh->base_url);
     free(wh->url);
@@ -925,68 +722,47 @@ static void handle_closed_cb(uv_handle_t *h)
         cb(data);
 }
 
-static void cancel_all(delivery_t **head, gw_webhooks_t *wh, int tests)
+/* An outbox delivery ended by gw_curl_close was never attempted: no
+ * outcome goes to the shard, so its entry stays pending, unchanged, and is
+ * sent again after the next start. */
+static void outbox_dropped(delivery_t *d)
 {
-    while (*head) {
-        delivery_t *d = *head;
-        list_del(head, d);
-        if (tests) {
-            d->test_cb(d->test_data, 0, "meetd is shutting down");
-        } else {
-            wh->noutbox--;
-        }
-        delivery_free(d);
-    }
+    gw_webhooks_t *wh = d->wh;
+    list_del(&wh->outbox, d);
+    wh->noutbox--;
+    ov_info("webhook seq %lld cancelled by shutdown; it stays pending",
+            (long long)d->seq);
+    delivery_free(d);
+}
+
+static void curl_closed_cb(void *data)
+{
+    gw_webhooks_t *wh = data;
+    wh->curl = NULL;
 }
 
 static void close_poll_cb(uv_timer_t *t)
 {
     gw_webhooks_t *wh = t->data;
-    int in_curl = 0;
+    int in_curl = wh->tests != NULL;
     for (const delivery_t *d = wh->outbox; d; d = d->next)
-        if (d->easy)
+        if (d->req)
             in_curl = 1;
-    if (wh->tests)
-        in_curl = 1;
     if (in_curl && uv_hrtime() < wh->close_deadline_ns)
         return;
-    if (in_curl) {
-        /* Deliveries still in curl are dropped without an outcome: their
-         * entries stay pending and go out after the next start. */
-        cancel_all(&wh->tests, wh, 1);
-        delivery_t *d = wh->outbox;
-        while (d) {
-            delivery_t *next = d->next;
-            if (d->easy) {
-                list_del(&wh->outbox, d);
-                wh->noutbox--;
-                ov_info("webhook seq %lld cancelled by shutdown; it stays "
-                        "pending",
-                        (long long)d->seq);
-                delivery_free(d);
-            }
-            d = next;
-        }
+    /* Past the grace period, or nothing left in curl: closing the client
+     * ends what is still in it (delivery_done_cb sees shutdown set). */
+    if (!wh->curl_closing) {
+        wh->curl_closing = 1;
+        gw_curl_close(wh->curl, curl_closed_cb, wh);
     }
     /* Outcomes and fetches sent to the shards are answered (or failed by
      * the pool's own timeout) before anything here is freed. */
-    if (wh->ipc_pending > 0)
+    if (wh->ipc_pending > 0 || wh->curl)
         return;
     OV_ASSERT(!wh->outbox && !wh->tests);
     uv_timer_stop(&wh->tick);
-    uv_timer_stop(&wh->curl_timer);
-    /* curl must not call back while it is torn down; its sockets stop
-     * being watched before it closes them. */
-    curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-    curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, NULL);
-    while (wh->socks) {
-        curl_multi_assign(wh->multi, wh->socks->fd, NULL);
-        sock_close(wh, wh->socks);
-    }
-    curl_multi_cleanup(wh->multi);
-    wh->multi = NULL;
-    uv_close((uv_handle_t *)&wh->tick, handle_closed_cb);
-    uv_close((uv_handle_t *)&wh->curl_timer, handle_closed_cb);
+    uv_close((uv_handle_t *)&wh->tick, tick_closed_cb);
 }
 
 void gw_webhooks_close(gw_webhooks_t *wh, void (*cb)(void *data), void *data)

@@ -1,0 +1,399 @@
+/* gw_lkapi: see gw_lkapi.h.
+ *
+ * A call is one gw_curl POST; its small state (the caller's callback) rides
+ * along as the request's data. The client keeps no list of calls: on close,
+ * gw_curl ends every pending request with shutdown set, which is where the
+ * callers get OV_ESHUTDOWN, and the client is freed once gw_curl has closed
+ * its handles. */
+#include "gw_lkapi.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "gw_curl.h"
+#include "gw_jwt.h"
+#include "ov_err.h"
+#include "ov_log.h"
+#include "ov_mem.h"
+
+#define DEFAULT_TIMEOUT_MS 60000 /* the JS SDK's client timeout */
+#define MAX_REPLY (4u << 20)
+#define TOKEN_TTL_S 600
+#define MAX_MSG 512 /* bytes of an error message kept */
+#define MAX_CODE 64 /* bytes of a Twirp code kept */
+
+/* Every string here is the client's own copy. */
+struct gw_lkapi_s {
+    gw_curl_t *curl;
+    char *base; /* "http[s]://host[:port]" */
+    char *key;
+    char *secret;
+    long timeout_ms;
+    int closing;
+    void (*close_cb)(void *);
+    void *close_data;
+};
+
+typedef struct {
+    gw_lkapi_cb cb;
+    void *data;
+} call_t;
+
+/* ---- base URL --------------------------------------------------------- */
+
+/* Maps a LiveKit scheme to the HTTP one; NULL for any other. */
+static const char *http_scheme(const char *s, size_t n)
+{
+    static const struct {
+        const char *in, *out;
+    } map[] = {
+        {"ws", "http"}, {"http", "http"}, {"wss", "https"}, {"https", "https"}};
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strlen(map[i].in) == n && strncasecmp(s, map[i].in, n) == 0)
+            return map[i].out;
+    return NULL;
+}
+
+static int is_host_char(unsigned char ch)
+{
+    return isalnum(ch) || ch == '-' || ch == '.' || ch == '_';
+}
+
+/* An IPv6 literal "[...]" at `s` (n bytes, the brackets included). */
+static int is_ipv6_literal(const char *s, size_t n)
+{
+    if (n < 3 || s[0] != '[' || s[n - 1] != ']')
+        return 0;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
+            return 0;
+    return 1;
+}
+
+/* ":port" with 1 to 5 digits, 1..65535; `n` counts the colon. */
+static int is_port(const char *s, size_t n)
+{
+    if (n < 2 || n > 6 || s[0] != ':')
+        return 0;
+    long v = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* Checks "host[:port]" (no user info: it has no place in a server URL). */
+static int is_authority(const char *s, size_t n)
+{
+    size_t h = 0;
+    if (n > 0 && s[0] == '[') {
+        while (h < n && s[h] != ']')
+            h++;
+        if (h == n || !is_ipv6_literal(s, h + 1))
+            return 0;
+        h++;
+    } else {
+        while (h < n && is_host_char((unsigned char)s[h]))
+            h++;
+        if (h == 0)
+            return 0;
+    }
+    return h == n || is_port(s + h, n - h);
+}
+
+char *gw_lkapi_base_url(const char *url)
+{
+    if (!url)
+        return NULL;
+    const char *sep = strstr(url, "://");
+    if (!sep)
+        return NULL;
+    const char *scheme = http_scheme(url, (size_t)(sep - url));
+    if (!scheme)
+        return NULL;
+    const char *auth = sep + 3;
+    size_t n = strcspn(auth, "/?#");
+    if (!is_authority(auth, n))
+        return NULL;
+    ov_buf_t b = OV_BUF_INIT;
+    ov_buf_printf(&b, "%s://%.*s", scheme, (int)n, auth);
+    return b.data;
+}
+
+/* ---- camelCase -------------------------------------------------------- */
+
+/* Appends the lowerCamelCase form of key `k` (n bytes) to `out`: every '_'
+ * is dropped and the character after a run of them is upper-cased, unless
+ * the run starts the key ("_id" -> "id"). A key made only of underscores is
+ * kept as it is, so that it does not turn into "". */
+static void camel_key(ov_buf_t *out, const char *k, size_t n)
+{
+    size_t i = 0;
+    while (i < n && k[i] == '_')
+        i++;
+    if (i == n) {
+        ov_buf_append(out, k, n);
+        return;
+    }
+    int upper = 0;
+    for (; i < n; i++) {
+        if (k[i] == '_') {
+            upper = 1;
+            continue;
+        }
+        char ch = upper ? (char)toupper((unsigned char)k[i]) : k[i];
+        ov_buf_append(out, &ch, 1);
+        upper = 0;
+    }
+}
+
+json_t *gw_lkapi_camelize(const json_t *v)
+{
+    if (!v)
+        return NULL;
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < json_array_size(v); i++)
+            json_array_append_new(a, gw_lkapi_camelize(json_array_get(v, i)));
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_deep_copy(v);
+    json_t *o = json_object();
+    ov_buf_t k = OV_BUF_INIT;
+    const char *key;
+    size_t klen;
+    json_t *val;
+    /* json_object_keylen_foreach wants a non-const object; it only reads. */
+    json_object_keylen_foreach((json_t *)v, key, klen, val)
+    {
+        ov_buf_reset(&k);
+        camel_key(&k, key, klen);
+        /* "room_name" and "roomName" in one object: the first one wins,
+         * whichever spelling it has. */
+        if (json_object_getn(o, k.data ? k.data : "", k.len))
+            continue;
+        json_object_setn_new(o, k.data ? k.data : "", k.len,
+                             gw_lkapi_camelize(val));
+    }
+    ov_buf_free(&k);
+    return o;
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+char *gw_lkapi_token(const gw_lkapi_t *api, const json_t *grant)
+{
+    json_t *claims = json_object();
+    json_object_set_new(claims, "video",
+                        grant ? json_deep_copy(grant) : json_object());
+    json_object_set_new(claims, "iss", json_string(api->key));
+    json_object_set_new(claims, "exp",
+                        json_integer((json_int_t)time(NULL) + TOKEN_TTL_S));
+    json_object_set_new(claims, "nbf", json_integer(0));
+    char *tok = gw_jwt_sign_hs256(claims, api->secret);
+    json_decref(claims);
+    return tok;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+/* Copies at most `max` bytes of `s` into `out` (new, NUL-terminated) with
+ * control characters turned to spaces and surrounding white space trimmed:
+ * error text from the network ends up in logs and in API answers. A cut
+ * never splits a UTF-8 sequence. */
+static char *clean_text(const char *s, size_t n, size_t max)
+{
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    char *out = ov_xstrndup(s, n);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+            out[i] = ' ';
+    return out;
+}
+
+/* Fills code and msg (both new) from a non-2xx answer: Twirp's
+ * {"code","msg"} object if the body is one, else the body as plain text,
+ * else the bare status. */
+static void error_of(const gw_curl_result_t *cr, char **code, char **msg)
+{
+    json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
+    const char *c = json_string_value(json_object_get(j, "code"));
+    const char *m = json_string_value(json_object_get(j, "msg"));
+    if (json_is_object(j) && (c || m)) {
+        *code = clean_text(c ? c : "", c ? strlen(c) : 0, MAX_CODE);
+        *msg = clean_text(m ? m : "", m ? strlen(m) : 0, MAX_MSG);
+    } else {
+        *code = ov_xstrdup("");
+        *msg = clean_text(cr->body, cr->body_len, MAX_MSG);
+    }
+    json_decref(j);
+    if (!(*msg)[0]) {
+        free(*msg);
+        ov_buf_t b = OV_BUF_INIT;
+        ov_buf_printf(&b, "HTTP status %ld", cr->status);
+        *msg = b.data;
+    }
+}
+
+static void call_done_cb(void *data, const gw_curl_result_t *cr)
+{
+    call_t *call = data;
+    gw_lkapi_result_t res = {.code = "", .msg = ""};
+    char *code = NULL, *msg = NULL;
+    json_t *reply = NULL;
+    if (cr->shutdown) {
+        res.err = OV_ESHUTDOWN;
+        res.msg = cr->error;
+    } else if (!cr->ok) {
+        res.err = OV_ELIVEKIT;
+        res.msg = cr->error;
+    } else if (cr->status < 200 || cr->status > 299) {
+        res.err = OV_ELIVEKIT;
+        res.http_status = cr->status;
+        error_of(cr, &code, &msg);
+        res.code = code;
+        res.msg = msg;
+    } else {
+        res.http_status = cr->status;
+        json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
+        if (json_is_object(j)) {
+            reply = gw_lkapi_camelize(j);
+            res.reply = reply;
+        } else {
+            res.err = OV_ELIVEKIT;
+            res.msg = "the answer is not a JSON object";
+        }
+        json_decref(j);
+    }
+    call->cb(call->data, &res);
+    json_decref(reply);
+    free(code);
+    free(msg);
+    free(call);
+}
+
+int gw_lkapi_is_not_found(const gw_lkapi_result_t *res)
+{
+    if (res->err == 0)
+        return 0;
+    return res->http_status == 404 ||
+           (res->code && strcmp(res->code, "not_found") == 0) ||
+           (res->msg && strstr(res->msg, "does not exist") != NULL);
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+/* Service and method names go into the path as they are, so they are
+ * limited to what Twirp names are made of. */
+static int is_name(const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_')
+            return 0;
+    return 1;
+}
+
+int gw_lkapi_call(gw_lkapi_t *api, const char *service, const char *method,
+                  const json_t *grant, const json_t *body, gw_lkapi_cb cb,
+                  void *data)
+{
+    if (api->closing)
+        return OV_ESHUTDOWN;
+    if (!is_name(service) || !is_name(method) || !cb ||
+        (grant && !json_is_object(grant)) || (body && !json_is_object(body)))
+        return OV_EINVAL;
+    char *json = body ? json_dumps(body, JSON_COMPACT) : ov_xstrdup("{}");
+    if (!json)
+        return OV_EINTERNAL;
+    char *token = gw_lkapi_token(api, grant);
+    ov_buf_t url = OV_BUF_INIT, auth = OV_BUF_INIT;
+    ov_buf_printf(&url, "%s/twirp/%s/%s", api->base, service, method);
+    ov_buf_printf(&auth, "Authorization: Bearer %s", token);
+    const char *hdrs[] = {"Content-Type: application/json;charset=UTF-8",
+                          auth.data, NULL};
+    call_t *call = ov_xcalloc(1, sizeof(*call));
+    call->cb = cb;
+    call->data = data;
+    gw_curl_req_t *r =
+        gw_curl_post(api->curl, url.data, hdrs, json, strlen(json),
+                     api->timeout_ms, MAX_REPLY, call_done_cb, call);
+    ov_buf_free(&url);
+    ov_buf_free(&auth);
+    free(token);
+    free(json);
+    if (!r) {
+        free(call);
+        return OV_ELIVEKIT;
+    }
+    return 0;
+}
+
+size_t gw_lkapi_pending(const gw_lkapi_t *api)
+{
+    return gw_curl_pending(api->curl);
+}
+
+int gw_lkapi_new(gw_lkapi_t **out, uv_loop_t *loop, const char *url,
+                 const char *key, const char *secret, long timeout_ms)
+{
+    *out = NULL;
+    char *base = gw_lkapi_base_url(url);
+    if (!base || !key || !secret) {
+        free(base);
+        return OV_EINVAL;
+    }
+    gw_lkapi_t *api = ov_xcalloc(1, sizeof(*api));
+    int rc = gw_curl_new(&api->curl, loop);
+    if (rc != 0) {
+        free(base);
+        free(api);
+        return rc;
+    }
+    api->base = base;
+    api->key = ov_xstrdup(key);
+    api->secret = ov_xstrdup(secret);
+    api->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+    *out = api;
+    return 0;
+}
+
+static void curl_closed_cb(void *data)
+{
+    gw_lkapi_t *api = data;
+    void (*cb)(void *) = api->close_cb;
+    void *cb_data = api->close_data;
+    free(api->base);
+    free(api->key);
+    free(api->secret);
+    free(api);
+    if (cb)
+        cb(cb_data);
+}
+
+void gw_lkapi_close(gw_lkapi_t *api, void (*cb)(void *), void *data)
+{
+    OV_ASSERT(!api->closing);
+    api->closing = 1;
+    api->close_cb = cb;
+    api->close_data = data;
+    gw_curl_close(api->curl, curl_closed_cb, api);
+}

@@ -1,0 +1,803 @@
+/*
+ * lkapi_test: gw_lkapi's pure helpers (the HTTP form of a LiveKit URL, the
+ * deep lowerCamelCase of replies, the token's claims, what counts as "not
+ * found") and real calls on a libuv loop against a small HTTP server that
+ * the test runs on the same loop (127.0.0.1, a port picked by the kernel):
+ * the request LiveKit would see, a snake_case answer, Twirp and plain-text
+ * errors, a silent server, a refused connection, a 2xx answer that is not
+ * JSON, and a close with a call pending. The server is the one of
+ * curl_test.c.
+ */
+#include "gw_lkapi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_jwt.h"
+#include "ov_err.h"
+#include "ov_log.h"
+#include "ov_mem.h"
+#include "test.h"
+
+static uv_loop_t loop;
+
+/* ---- a test HTTP server ----------------------------------------------- */
+
+/* One request as the server saw it. */
+typedef struct {
+    char method[16];
+    char path[256];
+    ov_buf_t head; /* request line and header lines */
+    ov_buf_t body;
+} seen_t;
+
+typedef struct conn_s conn_t;
+
+typedef struct {
+    uv_tcp_t listener;
+    int port;
+    const char *reply; /* the raw answer; NULL: never answer */
+    seen_t seen;       /* the last complete request */
+    int nseen;
+    int nclosed; /* connections the peer closed */
+    conn_t *conns;
+    int closing;
+} srv_t;
+
+struct conn_s {
+    uv_tcp_t tcp;
+    srv_t *srv;
+    conn_t *prev, *next;
+    ov_buf_t in;
+    int answered;
+    int closing;
+};
+
+static void conn_closed_cb(uv_handle_t *h)
+{
+    conn_t *c = h->data;
+    ov_buf_free(&c->in);
+    free(c);
+}
+
+/* Closes `c` once; a write ending after the peer's EOF (or cancelled by
+ * the close) comes here a second time. */
+static void conn_close(conn_t *c)
+{
+    srv_t *s = c->srv;
+    if (c->closing)
+        return;
+    c->closing = 1;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = ov_xmalloc(hint);
+    buf->len = hint;
+}
+
+static void written_cb(uv_write_t *w, int status)
+{
+    conn_t *c = w->data;
+    (void)status;
+    free(w);
+    /* The answer says "Connection: close". */
+    conn_close(c);
+}
+
+/* Length of the header section (with its blank line), 0 if incomplete. */
+static size_t head_len(const ov_buf_t *in)
+{
+    const char *end = in->data ? strstr(in->data, "\r\n\r\n") : NULL;
+    return end ? (size_t)(end - in->data) + 4 : 0;
+}
+
+/* The value of header `name` in a header section (new), or NULL. */
+static char *header_value(const char *head, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *l = strstr(head, "\r\n"); l; l = strstr(l, "\r\n")) {
+        l += 2;
+        if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
+            const char *v = l + n + 1;
+            while (*v == ' ')
+                v++;
+            return ov_xstrndup(v, strcspn(v, "\r\n"));
+        }
+    }
+    return NULL;
+}
+
+static void request_done(conn_t *c, size_t hl, size_t cl)
+{
+    srv_t *s = c->srv;
+    seen_t *r = &s->seen;
+    ov_buf_reset(&r->head);
+    ov_buf_reset(&r->body);
+    ov_buf_append(&r->head, c->in.data, hl);
+    ov_buf_append(&r->body, c->in.data + hl, cl);
+    ASSERT_INT_EQ(sscanf(c->in.data, "%15s %255s", r->method, r->path), 2);
+    s->nseen++;
+    c->answered = 1;
+    if (!s->reply)
+        return;
+    uv_write_t *w = ov_xcalloc(1, sizeof(*w));
+    w->data = c;
+    uv_buf_t b = uv_buf_init((char *)s->reply, (unsigned)strlen(s->reply));
+    ASSERT_INT_EQ(uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, written_cb), 0);
+}
+
+static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    conn_t *c = st->data;
+    if (n > 0)
+        ov_buf_append(&c->in, buf->base, (size_t)n);
+    free(buf->base);
+    if (n < 0) {
+        c->srv->nclosed++;
+        conn_close(c);
+        return;
+    }
+    size_t hl = head_len(&c->in);
+    if (c->answered || hl == 0)
+        return;
+    char *cl_s = header_value(c->in.data, "Content-Length");
+    size_t cl = cl_s ? (size_t)strtoul(cl_s, NULL, 10) : 0;
+    free(cl_s);
+    if (c->in.len >= hl + cl)
+        request_done(c, hl, cl);
+}
+
+static void accept_cb(uv_stream_t *l, int status)
+{
+    srv_t *s = l->data;
+    ASSERT_INT_EQ(status, 0);
+    conn_t *c = ov_xcalloc(1, sizeof(*c));
+    c->srv = s;
+    uv_tcp_init(&loop, &c->tcp);
+    c->tcp.data = c;
+    ASSERT_INT_EQ(uv_accept(l, (uv_stream_t *)&c->tcp), 0);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    ASSERT_INT_EQ(uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb), 0);
+}
+
+static void srv_start(srv_t *s, const char *reply)
+{
+    struct sockaddr_in a;
+    struct sockaddr_storage got;
+    int len = sizeof(got);
+    memset(s, 0, sizeof(*s));
+    s->reply = reply;
+    ASSERT_INT_EQ(uv_ip4_addr("127.0.0.1", 0, &a), 0);
+    uv_tcp_init(&loop, &s->listener);
+    s->listener.data = s;
+    ASSERT_INT_EQ(uv_tcp_bind(&s->listener, (struct sockaddr *)&a, 0), 0);
+    ASSERT_INT_EQ(uv_listen((uv_stream_t *)&s->listener, 16, accept_cb), 0);
+    ASSERT_INT_EQ(
+        uv_tcp_getsockname(&s->listener, (struct sockaddr *)&got, &len), 0);
+    s->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+}
+
+static void listener_closed_cb(uv_handle_t *h)
+{
+    srv_t *s = h->data;
+    s->closing = 0;
+}
+
+/* Closes the server; returns once its port is free and `s` may be
+ * reused. */
+static void srv_stop(srv_t *s)
+{
+    while (s->conns)
+        conn_close(s->conns);
+    s->closing = 1;
+    uv_close((uv_handle_t *)&s->listener, listener_closed_cb);
+    while (s->closing)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    ov_buf_free(&s->seen.head);
+    ov_buf_free(&s->seen.body);
+}
+
+/* A raw HTTP/1.1 answer (new) with `body` and a matching length. */
+static char *canned(int status, const char *ctype, const char *body)
+{
+    ov_buf_t b = OV_BUF_INIT;
+    ov_buf_printf(&b,
+                  "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: "
+                  "%zu\r\nConnection: close\r\n\r\n%s",
+                  status, ctype, strlen(body), body);
+    return b.data;
+}
+
+/* ---- running the loop ------------------------------------------------- */
+
+static void tick_cb(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until *flag is set or `ms` have passed; returns *flag. */
+static int run_until(const int *flag, int ms)
+{
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    uv_timer_start(&tick, tick_cb, 10, 10);
+    uv_update_time(&loop);
+    uint64_t deadline = uv_now(&loop) + (uint64_t)ms;
+    while (!*flag) {
+        uv_update_time(&loop);
+        if (uv_now(&loop) >= deadline)
+            break;
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return *flag;
+}
+
+/* Parses JSON written with single quotes for readability (new). */
+static json_t *J(const char *text)
+{
+    char *s = ov_xstrdup(text);
+    json_error_t err;
+    for (char *p = s; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_t *j = json_loads(s, JSON_DECODE_ANY, &err);
+    if (!j)
+        TEST__FAIL("bad test JSON: %s: %s", err.text, s);
+    free(s);
+    return j;
+}
+
+static void assert_json_eq(const json_t *got, const char *want_text)
+{
+    json_t *want = J(want_text);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+        TEST__FAIL("JSON differs:\n got  %s\n want %s", g ? g : "(null)", w);
+    }
+    json_decref(want);
+}
+
+/* ---- pure helpers ----------------------------------------------------- */
+
+static void check_base(const char *url, const char *want)
+{
+    char *got = gw_lkapi_base_url(url);
+    if (!want) {
+        if (got)
+            TEST__FAIL("base of \"%s\": \"%s\", expected NULL", url, got);
+        return;
+    }
+    ASSERT_STR_EQ(got, want);
+    free(got);
+}
+
+static void test_base_url(void)
+{
+    check_base("ws://lk.example.com", "http://lk.example.com");
+    check_base("wss://lk.example.com", "https://lk.example.com");
+    check_base("wss://lk.example.com/", "https://lk.example.com");
+    check_base("http://127.0.0.1:7880", "http://127.0.0.1:7880");
+    check_base("https://lk.example.com/rtc", "https://lk.example.com");
+    check_base("wss://lk.example.com:7443/some/path?x=1#f",
+               "https://lk.example.com:7443");
+    check_base("ws://livekit_server:7880?q=1", "http://livekit_server:7880");
+    check_base("http://h#frag", "http://h");
+    check_base("WSS://Host.Example", "https://Host.Example");
+    check_base("ws://[::1]:7880/x", "http://[::1]:7880");
+    check_base("https://[2001:db8::1]", "https://[2001:db8::1]");
+    check_base("wss://h:443", "https://h:443");
+
+    check_base(NULL, NULL);
+    check_base("", NULL);
+    check_base("lk.example.com:7880", NULL);
+    check_base("ftp://h", NULL);
+    check_base("wsx://h", NULL);
+    check_base("ws:/h", NULL);
+    check_base("ws://", NULL);
+    check_base("ws:///path", NULL);
+    check_base("ws://:7880", NULL);
+    check_base("ws://h:", NULL);
+    check_base("ws://h:0", NULL);
+    check_base("ws://h:65536", NULL);
+    check_base("ws://h:12a", NULL);
+    check_base("ws://h:123456", NULL);
+    check_base("ws://user:pw@h", NULL);
+    check_base("ws://h h", NULL);
+    check_base("ws://[::1", NULL);
+    check_base("ws://[zz]", NULL);
+}
+
+static void check_camel(const char *in, const char *want)
+{
+    json_t *v = J(in);
+    json_t *copy = json_deep_copy(v);
+    json_t *got = gw_lkapi_camelize(v);
+    ASSERT_NOT_NULL(got);
+    assert_json_eq(got, want);
+    /* A copy: the input is left alone and shares nothing. */
+    ASSERT(json_equal(v, copy));
+    if (json_is_object(got) || json_is_array(got))
+        ASSERT(got != v);
+    json_decref(got);
+    json_decref(copy);
+    json_decref(v);
+}
+
+static void test_camelize(void)
+{
+    check_camel("{'egress_id':'EG_1','room_name':'r','status':'EGRESS_ACTIVE'}",
+                "{'egressId':'EG_1','roomName':'r','status':'EGRESS_ACTIVE'}");
+    /* Objects inside objects and inside arrays (of arrays); values, even
+     * snake_case strings, are never touched. */
+    check_camel("{'file_results':[{'file_name':'a_b.mp4','size':'5'},3,'s_t',"
+                "null,[{'a_b':{'c_d':[true]}}]],'nested':{'inner_obj':"
+                "{'deep_key':[[{'x_y':1}]]}}}",
+                "{'fileResults':[{'fileName':'a_b.mp4','size':'5'},3,'s_t',"
+                "null,[{'aB':{'cD':[true]}}]],'nested':{'innerObj':"
+                "{'deepKey':[[{'xY':1}]]}}}");
+    /* Keys without '_' stay as they are, whatever their case. */
+    check_camel("{'roomId':1,'x':null,'ABC':2,'':3}",
+                "{'roomId':1,'x':null,'ABC':2,'':3}");
+    /* Leading underscores are dropped without capitalising, trailing ones
+     * dropped, a run counts as one; a key of underscores only is kept. */
+    check_camel("{'_leading':1,'__two_x':2,'trailing_':3,'double__under':4,"
+                "'___':5,'UPPER_CASE':6,'h264_1080p':7,'a_':8}",
+                "{'leading':1,'twoX':2,'trailing':3,'doubleUnder':4,"
+                "'___':5,'UPPERCASE':6,'h2641080p':7,'a':8}");
+    /* Both spellings of one name: the first wins. */
+    check_camel("{'room_name':'a','roomName':'b'}", "{'roomName':'a'}");
+    /* Not objects at the top. */
+    check_camel("[{'a_b':1},{'c_d':[]}]", "[{'aB':1},{'cD':[]}]");
+    check_camel("'a_b'", "'a_b'");
+    check_camel("5", "5");
+    check_camel("{}", "{}");
+    ASSERT_NULL(gw_lkapi_camelize(NULL));
+}
+
+static void test_token(void)
+{
+    gw_lkapi_t *api = NULL;
+    ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_INT_EQ(gw_lkapi_new(&api, &loop, "ftp://h", "k", "s", 0), OV_EINVAL);
+    ASSERT_NULL(api);
+    ASSERT_INT_EQ(gw_lkapi_new(&api, &loop, "ws://h:1", NULL, "s", 0),
+                  OV_EINVAL);
+    ASSERT_INT_EQ(
+        gw_lkapi_new(&api, &loop, "wss://h:1/x", "devkey", "s3cret", 0), 0);
+    ASSERT_NOT_NULL(api);
+
+    json_t *grant = J("{'roomAdmin':true,'room':'R'}");
+    long long now = (long long)time(NULL);
+    char *tok = gw_lkapi_token(api, grant);
+    ASSERT_NOT_NULL(tok);
+    json_t *claims = NULL;
+    char why[128];
+    ASSERT_INT_EQ(gw_jwt_verify_hs256(tok, "wrong", &claims, why, sizeof(why)),
+                  -1);
+    ASSERT_INT_EQ(gw_jwt_verify_hs256(tok, "s3cret", &claims, why, sizeof(why)),
+                  0);
+    ASSERT_STR_EQ(json_string_value(json_object_get(claims, "iss")), "devkey");
+    ASSERT(json_is_integer(json_object_get(claims, "nbf")));
+    ASSERT_INT_EQ(json_integer_value(json_object_get(claims, "nbf")), 0);
+    json_t *exp = json_object_get(claims, "exp");
+    ASSERT(json_is_integer(exp));
+    ASSERT(json_integer_value(exp) >= now + 598 &&
+           json_integer_value(exp) <= now + 602);
+    ASSERT(json_equal(json_object_get(claims, "video"), grant));
+    /* Exactly these claims: no "sub" and nothing else. */
+    ASSERT_UINT_EQ(json_object_size(claims), 4);
+    /* A fresh token per call. */
+    char *tok2 = gw_lkapi_token(api, grant);
+    json_t *claims2 = NULL;
+    ASSERT_INT_EQ(
+        gw_jwt_verify_hs256(tok2, "s3cret", &claims2, why, sizeof(why)), 0);
+    ASSERT(json_equal(json_object_get(claims2, "video"), grant));
+    json_decref(claims2);
+    free(tok2);
+    json_decref(claims);
+    free(tok);
+    json_decref(grant);
+
+    /* No close callback: allowed. */
+    gw_lkapi_close(api, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_INT_EQ(uv_loop_close(&loop), 0);
+}
+
+static void test_is_not_found(void)
+{
+    gw_lkapi_result_t r = {.code = "", .msg = ""};
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 0); /* success */
+    r.err = OV_ELIVEKIT;
+    r.http_status = 404;
+    r.code = "bad_route";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 1);
+    r.http_status = 500;
+    r.code = "not_found";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 1);
+    r.code = "internal";
+    r.msg = "egress does not exist";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 1);
+    r.http_status = 412;
+    r.code = "failed_precondition";
+    r.msg = "egress with status EGRESS_COMPLETE cannot be stopped";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 0);
+    r.http_status = 0;
+    r.code = "";
+    r.msg = "Connection refused";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 0);
+    r.err = OV_ESHUTDOWN;
+    r.msg = "shutting down";
+    ASSERT_INT_EQ(gw_lkapi_is_not_found(&r), 0);
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+#define KEY "devkey"
+#define SECRET "devsecret-devsecret-devsecret-0123"
+
+typedef struct {
+    int fired;
+    int err;
+    long http_status;
+    char code[128];
+    char msg[1024];
+    json_t *reply; /* a copy */
+    int not_found;
+} got_t;
+
+static void got_cb(void *data, const gw_lkapi_result_t *res)
+{
+    got_t *g = data;
+    g->fired++;
+    g->err = res->err;
+    g->http_status = res->http_status;
+    ASSERT_NOT_NULL(res->code);
+    ASSERT_NOT_NULL(res->msg);
+    snprintf(g->code, sizeof(g->code), "%s", res->code);
+    snprintf(g->msg, sizeof(g->msg), "%s", res->msg);
+    g->reply = res->reply ? json_deep_copy(res->reply) : NULL;
+    /* A reply exactly on success. */
+    ASSERT_INT_EQ(res->reply != NULL, res->err == 0);
+    g->not_found = gw_lkapi_is_not_found(res);
+}
+
+static void got_free(got_t *g)
+{
+    json_decref(g->reply);
+    memset(g, 0, sizeof(*g));
+}
+
+static int closed;
+
+static void closed_cb(void *data)
+{
+    (void)data;
+    closed++;
+}
+
+static void api_close(gw_lkapi_t *api)
+{
+    closed = 0;
+    gw_lkapi_close(api, closed_cb, NULL);
+    ASSERT_INT_EQ(closed, 0);
+    ASSERT(run_until(&closed, 2000));
+    ASSERT_INT_EQ(closed, 1);
+}
+
+static void loop_done(void)
+{
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_INT_EQ(uv_loop_close(&loop), 0);
+}
+
+/* A client of the server `s` (its URL given in the ws form, with a path
+ * that must be dropped). */
+static gw_lkapi_t *api_for(const srv_t *s, long timeout_ms)
+{
+    gw_lkapi_t *api;
+    char url[128];
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/rtc?access_token=x", s->port);
+    ASSERT_INT_EQ(gw_lkapi_new(&api, &loop, url, KEY, SECRET, timeout_ms), 0);
+    return api;
+}
+
+static void test_call_ok(void)
+{
+    srv_t s;
+    got_t g = {0};
+    ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+    char *reply =
+        canned(200, "application/json",
+               "{\"items\":[{\"egress_id\":\"EG_1\",\"room_name\":\"r\","
+               "\"file_results\":[{\"file_name\":\"a.mp4\",\"size\":\"5\"}],"
+               "\"status\":\"EGRESS_ACTIVE\"}],\"next_page_token\":null}");
+    srv_start(&s, reply);
+    gw_lkapi_t *api = api_for(&s, 5000);
+    json_t *grant = J("{'roomRecord':true}");
+    json_t *body = J("{'roomName':'r','active':true}");
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress", "ListEgress", grant,
+                                body, got_cb, &g),
+                  0);
+    ASSERT_INT_EQ(g.fired, 0); /* later, on the loop */
+    ASSERT_UINT_EQ(gw_lkapi_pending(api), 1);
+    ASSERT(run_until(&g.fired, 5000));
+    ASSERT_UINT_EQ(gw_lkapi_pending(api), 0);
+
+    /* What LiveKit saw. */
+    ASSERT_STR_EQ(s.seen.method, "POST");
+    ASSERT_STR_EQ(s.seen.path, "/twirp/livekit.Egress/ListEgress");
+    char *ct = header_value(s.seen.head.data, "content-type");
+    ASSERT_STR_EQ(ct, "application/json;charset=UTF-8");
+    free(ct);
+    char *auth = header_value(s.seen.head.data, "authorization");
+    ASSERT_NOT_NULL(auth);
+    ASSERT(strncmp(auth, "Bearer ", 7) == 0);
+    json_t *claims = NULL;
+    char why[128];
+    ASSERT_INT_EQ(
+        gw_jwt_verify_hs256(auth + 7, SECRET, &claims, why, sizeof(why)), 0);
+    ASSERT(json_equal(json_object_get(claims, "video"), grant));
+    ASSERT_STR_EQ(json_string_value(json_object_get(claims, "iss")), KEY);
+    json_decref(claims);
+    free(auth);
+    json_t *sent = json_loads(s.seen.body.data, 0, NULL);
+    ASSERT(json_equal(sent, body));
+    json_decref(sent);
+
+    /* What the caller saw: camelCase keys, values as they were. */
+    ASSERT_INT_EQ(g.err, 0);
+    ASSERT_INT_EQ(g.http_status, 200);
+    ASSERT_STR_EQ(g.code, "");
+    ASSERT_STR_EQ(g.msg, "");
+    ASSERT_INT_EQ(g.not_found, 0);
+    assert_json_eq(g.reply, "{'items':[{'egressId':'EG_1','roomName':'r',"
+                            "'fileResults':[{'fileName':'a.mp4','size':'5'}],"
+                            "'status':'EGRESS_ACTIVE'}],'nextPageToken':null}");
+    got_free(&g);
+
+    /* No body: an empty object goes out. */
+    json_t *g2 = J("{'roomList':true}");
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.RoomService", "ListRooms", g2,
+                                NULL, got_cb, &g),
+                  0);
+    ASSERT(run_until(&g.fired, 5000));
+    ASSERT_INT_EQ(g.err, 0);
+    ASSERT_STR_EQ(s.seen.path, "/twirp/livekit.RoomService/ListRooms");
+    ASSERT_STR_EQ(s.seen.body.data, "{}");
+    got_free(&g);
+    json_decref(g2);
+
+    /* Refused at once, and then no callback. */
+    json_t *arr = J("[1]");
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress/../x", "ListEgress", grant,
+                                body, got_cb, &g),
+                  OV_EINVAL);
+    ASSERT_INT_EQ(
+        gw_lkapi_call(api, "livekit.Egress", "", grant, body, got_cb, &g),
+        OV_EINVAL);
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress", "ListEgress", grant, arr,
+                                got_cb, &g),
+                  OV_EINVAL);
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress", "ListEgress", arr, body,
+                                got_cb, &g),
+                  OV_EINVAL);
+    ASSERT_UINT_EQ(gw_lkapi_pending(api), 0);
+    run_until(&g.fired, 100);
+    ASSERT_INT_EQ(g.fired, 0);
+    json_decref(arr);
+
+    api_close(api);
+    srv_stop(&s);
+    json_decref(grant);
+    json_decref(body);
+    free(reply);
+    loop_done();
+}
+
+/* One call to a server answering `reply` (NULL: never); fills `g`. */
+static void call_once(const char *reply, long timeout_ms, got_t *g)
+{
+    srv_t s;
+    memset(g, 0, sizeof(*g));
+    srv_start(&s, reply);
+    gw_lkapi_t *api = api_for(&s, timeout_ms);
+    json_t *grant = J("{'roomRecord':true}");
+    json_t *body = J("{'egressId':'EG_x'}");
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress", "StopEgress", grant,
+                                body, got_cb, g),
+                  0);
+    ASSERT(run_until(&g->fired, 5000));
+    ASSERT_INT_EQ(g->fired, 1);
+    api_close(api);
+    srv_stop(&s);
+    json_decref(grant);
+    json_decref(body);
+}
+
+static void test_call_errors(void)
+{
+    got_t g;
+    char *reply;
+    ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+
+    /* Twirp's error object. */
+    reply = canned(404, "application/json",
+                   "{\"code\":\"not_found\",\"msg\":\"egress does not "
+                   "exist\",\"meta\":{\"a\":\"b\"}}");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 404);
+    ASSERT_STR_EQ(g.code, "not_found");
+    ASSERT_STR_EQ(g.msg, "egress does not exist");
+    ASSERT_NULL(g.reply);
+    ASSERT_INT_EQ(g.not_found, 1);
+
+    reply = canned(412, "application/json",
+                   "{\"code\":\"failed_precondition\",\"msg\":\"egress with "
+                   "status EGRESS_COMPLETE cannot be stopped\"}");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 412);
+    ASSERT_STR_EQ(g.code, "failed_precondition");
+    ASSERT_INT_EQ(g.not_found, 0);
+
+    /* A bad token gets plain text; it is trimmed. */
+    reply =
+        canned(401, "text/plain", "  invalid token: token is expired\r\n\n");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 401);
+    ASSERT_STR_EQ(g.code, "");
+    ASSERT_STR_EQ(g.msg, "invalid token: token is expired");
+    ASSERT_INT_EQ(g.not_found, 0);
+
+    /* A long one is cut, and control characters do not get through. */
+    char big[3001];
+    memset(big, 'e', 3000);
+    big[3000] = '\0';
+    big[10] = '\t';
+    big[20] = '\x01';
+    reply = canned(500, "text/plain", big);
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 500);
+    ASSERT(strlen(g.msg) > 0 && strlen(g.msg) <= 512);
+    for (const char *p = g.msg; *p; p++)
+        ASSERT((unsigned char)*p >= 0x20);
+
+    /* No body at all: the status says it. */
+    reply = canned(503, "text/plain", "");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 503);
+    ASSERT(strstr(g.msg, "503") != NULL);
+
+    /* 2xx, but not a JSON object. */
+    reply = canned(200, "text/plain", "ok");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 200);
+    ASSERT_NULL(g.reply);
+    ASSERT(g.msg[0] != '\0');
+    reply = canned(200, "application/json", "[{\"a_b\":1}]");
+    call_once(reply, 5000, &g);
+    free(reply);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+
+    /* A server that never answers: the call ends within its timeout. */
+    uint64_t t0 = uv_hrtime();
+    call_once(NULL, 300, &g);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000u;
+    ASSERT(ms >= 250 && ms < 3000);
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 0);
+    ASSERT_STR_EQ(g.code, "");
+    ASSERT(g.msg[0] != '\0');
+    ASSERT_INT_EQ(g.not_found, 0);
+
+    loop_done();
+}
+
+static void test_call_refused(void)
+{
+    srv_t s;
+    got_t g = {0};
+    ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+    /* A port that was just free: nobody listens there any more. */
+    srv_start(&s, NULL);
+    gw_lkapi_t *api = api_for(&s, 3000);
+    srv_stop(&s);
+    json_t *grant = J("{'roomRecord':true}");
+    ASSERT_INT_EQ(gw_lkapi_call(api, "livekit.Egress", "ListEgress", grant,
+                                NULL, got_cb, &g),
+                  0);
+    ASSERT(run_until(&g.fired, 5000));
+    ASSERT_INT_EQ(g.err, OV_ELIVEKIT);
+    ASSERT_INT_EQ(g.http_status, 0);
+    ASSERT(g.msg[0] != '\0');
+    api_close(api);
+    json_decref(grant);
+    loop_done();
+}
+
+typedef struct {
+    gw_lkapi_t *api;
+    got_t g;
+    int again; /* what a call from the callback returned */
+} shut_t;
+
+static void shut_cb(void *data, const gw_lkapi_result_t *res)
+{
+    shut_t *sh = data;
+    got_cb(&sh->g, res);
+    sh->again = gw_lkapi_call(sh->api, "livekit.Egress", "ListEgress", NULL,
+                              NULL, got_cb, &sh->g);
+}
+
+static void test_close_pending(void)
+{
+    srv_t s;
+    shut_t sh = {0};
+    ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+    srv_start(&s, NULL);
+    sh.api = api_for(&s, 5000);
+    ASSERT_INT_EQ(gw_lkapi_call(sh.api, "livekit.Egress", "ListEgress", NULL,
+                                NULL, shut_cb, &sh),
+                  0);
+    run_until(&s.nseen, 2000);
+    ASSERT_INT_EQ(s.nseen, 1);
+    ASSERT_INT_EQ(sh.g.fired, 0);
+    closed = 0;
+    gw_lkapi_close(sh.api, closed_cb, NULL);
+    ASSERT_INT_EQ(sh.g.fired, 1);
+    ASSERT_INT_EQ(sh.g.err, OV_ESHUTDOWN);
+    ASSERT_INT_EQ(sh.g.http_status, 0);
+    ASSERT_NULL(sh.g.reply);
+    ASSERT_INT_EQ(sh.again, OV_ESHUTDOWN);
+    ASSERT(run_until(&closed, 2000));
+    ASSERT_INT_EQ(closed, 1);
+    srv_stop(&s);
+    loop_done();
+}
+
+int main(void)
+{
+    ov_log_init("lkapi-test", OV_LOG_WARN);
+    /* A hung test fails instead of waiting for ctest's timeout. */
+    alarm(60);
+    TEST_RUN(test_base_url);
+    TEST_RUN(test_camelize);
+    TEST_RUN(test_token);
+    TEST_RUN(test_is_not_found);
+    TEST_RUN(test_call_ok);
+    TEST_RUN(test_call_errors);
+    TEST_RUN(test_call_refused);
+    TEST_RUN(test_close_pending);
+    return 0;
+}
