@@ -25,6 +25,8 @@ typedef struct gw_app_s {
     char *api_key;          /* owned; the key the API accepts */
     uv_loop_t *loop;
     struct gw_egress_s *egress; /* the recording backend (gw_egress.h) */
+    struct gw_lkapi_s *lkapi;   /* LiveKit's API (gw_lkapi.h), livekit
+                                   backend only */
     struct gw_rec_waiter_s *rec_waiters; /* starts awaiting "active" */
     uv_timer_t gc_timer;    /* the scheduled jobs (gw_jobs.c) */
     unsigned gc_running;    /* shards whose expiry pass is in progress */

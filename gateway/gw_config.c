@@ -1,5 +1,6 @@
 /* gw_config: see gw_config.h. */
 #include "gw_config.h"
+#include "gw_lkapi.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,17 +304,32 @@ static int check_semantics(gw_config_t *cfg, char *errbuf, size_t errlen)
                     "invalid value for MEET_INITIAL_WEBHOOK_URL: '%s' "
                     "(expected an http:// or https:// URL)",
                     cfg->initial_webhook_url);
-    if (strcmp(cfg->recording_backend, "livekit") == 0)
-        return fail(errbuf, errlen,
-                    "MEET_RECORDING_BACKEND=livekit needs the LiveKit egress "
-                    "client (StartRoomCompositeEgress / StopEgress), which "
-                    "this version does not have yet; use local (LiveKit's "
-                    "egress webhooks are processed with either backend)");
-    if (strcmp(cfg->recording_backend, "local") != 0)
+    if (strcmp(cfg->recording_backend, "local") != 0 &&
+        strcmp(cfg->recording_backend, "livekit") != 0)
         return fail(errbuf, errlen,
                     "invalid value for MEET_RECORDING_BACKEND: '%s' "
-                    "(expected local)",
+                    "(expected local or livekit)",
                     cfg->recording_backend);
+    if (strcmp(cfg->recording_backend, "livekit") == 0) {
+        const char *url = cfg->livekit_url_private[0] ? cfg->livekit_url_private
+                                                      : cfg->livekit_url;
+        char *base = gw_lkapi_base_url(url);
+        free(base);
+        if (!base)
+            return fail(errbuf, errlen,
+                        "invalid value for %s: '%s' (expected a ws://, "
+                        "wss://, http:// or https:// URL with a host)",
+                        cfg->livekit_url_private[0] ? "LIVEKIT_URL_PRIVATE"
+                                                    : "LIVEKIT_URL",
+                        url);
+    }
+    if (!cfg->s3_subbucket[0] || strchr(cfg->s3_subbucket, '/') ||
+        strcmp(cfg->s3_subbucket, ".") == 0 ||
+        strcmp(cfg->s3_subbucket, "..") == 0)
+        return fail(errbuf, errlen,
+                    "invalid value for MEET_S3_SUBBUCKET: '%s' (expected one "
+                    "path segment)",
+                    cfg->s3_subbucket);
     if (cfg->data_dir[0] == '\0')
         return fail(errbuf, errlen, "MEET_DATA_DIR must not be empty");
     if (cfg->host[0] == '\0')

@@ -75,7 +75,8 @@
        "wait before the first retry; doubled after each failure")              \
     XX(recording_backend, STR, "MEET_RECORDING_BACKEND", "recording-backend",  \
        "local", 0, 0,                                                          \
-       "local: ffmpeg records a synthetic test pattern (livekit: not yet)")           \
+       "local: ffmpeg records a synthetic test pattern; livekit: LiveKit "   \
+       "egresses record the meetings")                                         \
     XX(ffmpeg, STR, "MEET_FFMPEG", "ffmpeg", "ffmpeg", 0, 0,                   \
        "ffmpeg executable of the local recording backend")                     \
     XX(recording_start_timeout_ms, INT, "MEET_RECORDING_START_TIMEOUT_MS",     \
@@ -100,6 +101,15 @@
        0, 0, "LiveKit API key (webhook verification, API calls)")              \
     XX(livekit_api_secret, STR, "LIVEKIT_API_SECRET", "livekit-api-secret",    \
        "secret", 0, 0, "LiveKit API secret")                                  \
+    XX(livekit_timeout_ms, INT, "MEET_LIVEKIT_TIMEOUT_MS",                     \
+       "livekit-timeout-ms", "10000", 100, 600000,                            \
+       "time allowed for one LiveKit server API call")                        \
+    XX(egress_dir, STR, "MEET_EGRESS_DIR", "egress-dir", "", 0, 0,             \
+       "livekit backend: directory the egress writes its files under (shared "\
+       "with it); empty: <data dir>/egress")                                   \
+    XX(s3_subbucket, STR, "MEET_S3_SUBBUCKET", "s3-subbucket",                 \
+       "openvidu-meet", 0, 0,                                                  \
+       "first segment of egress file paths: <subbucket>/recordings/<room>/")  \
     XX(log_file, STR, "MEET_LOG_FILE", "log-file", "", 0, 0,                   \
        "append log lines (workers' too) to this file, reopened on SIGHUP; "    \
        "empty: stderr")

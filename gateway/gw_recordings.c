@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gw_egress.h"
+#include "gw_lkapi.h"
 #include "gw_metrics.h"
 #include "gw_webhooks.h"
 #include "ov_err.h"
@@ -154,9 +155,37 @@ static void backend_event_cb(void *data, uint32_t kind, const ipc_rec_t *rec)
     gw_recordings_event(data, kind, rec, NULL, NULL);
 }
 
+static int init_livekit(gw_app_t *app)
+{
+    const gw_config_t *cfg = app->cfg;
+    const char *url =
+        cfg->livekit_url_private[0] ? cfg->livekit_url_private : cfg->livekit_url;
+    int rc = gw_lkapi_new(&app->lkapi, app->loop, url, cfg->livekit_api_key,
+                          cfg->livekit_api_secret, (long)cfg->livekit_timeout_ms);
+    if (rc != 0) {
+        ov_error("LiveKit URL %s is not usable", url);
+        return rc;
+    }
+    ov_buf_t dir = OV_BUF_INIT;
+    if (cfg->egress_dir[0])
+        ov_buf_appends(&dir, cfg->egress_dir);
+    else
+        ov_buf_printf(&dir, "%s/egress", cfg->data_dir);
+    rc = gw_egress_livekit_new(&app->egress, app->loop, app->lkapi, dir.data,
+                               cfg->s3_subbucket, backend_event_cb, app);
+    ov_buf_free(&dir);
+    if (rc != 0) {
+        gw_lkapi_close(app->lkapi, NULL, NULL);
+        app->lkapi = NULL;
+    }
+    return rc;
+}
+
 int gw_recordings_init(gw_app_t *app)
 {
     const gw_config_t *cfg = app->cfg;
+    if (strcmp(cfg->recording_backend, "livekit") == 0)
+        return init_livekit(app);
     ov_buf_t dir = OV_BUF_INIT;
     ov_buf_printf(&dir, "%s/recordings", cfg->data_dir);
     int rc = gw_egress_local_new(&app->egress, app->loop, dir.data,
@@ -180,6 +209,12 @@ void gw_recordings_close(gw_app_t *app, void (*cb)(void *), void *data)
         app->egress = NULL;
     } else if (cb) {
         cb(data);
+    }
+    /* After the backend's close has begun: the calls it still waits for
+     * fail now, and then it finishes. */
+    if (app->lkapi) {
+        gw_lkapi_close(app->lkapi, NULL, NULL);
+        app->lkapi = NULL;
     }
 }
 

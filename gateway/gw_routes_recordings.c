@@ -261,6 +261,12 @@ static void rec_start_cb(int err, const ipc_room_reply_t *reply, void *data)
         start_op_free(op);
         return;
     }
+    if (!op->app->egress) { /* shutting down */
+        unlock_room(op->app, op->in.room_id, op->token);
+        gw_ctx_send_err(ctx, OV_ESHUTDOWN, NULL);
+        start_op_free(op);
+        return;
+    }
     /* The start request's layout and encoding win over the room's. */
     json_t *cfg = gw_room_config_json(&reply->room);
     json_t *rcfg = json_object_get(cfg, "recording");
@@ -290,6 +296,11 @@ void gw_route_rec_start(gw_ctx_t *ctx)
     }
     op->ctx = ctx;
     op->app = ctx->app;
+    if (!ctx->app->egress) {
+        start_op_free(op);
+        gw_ctx_send_err(ctx, OV_ESHUTDOWN, NULL);
+        return;
+    }
     if (ov_rand_hex(op->token, 32) != 0) {
         start_op_free(op);
         gw_ctx_send_err(ctx, OV_EINTERNAL, NULL);
@@ -447,6 +458,11 @@ static void stop_room_cb(int err, const ipc_room_reply_t *reply, void *data)
     json_decref(cfg);
     if (!enabled) {
         send_rec_err(ctx, OV_ERECDISABLED, op->id, op->room_id, opname);
+        rec_op_free(op);
+        return;
+    }
+    if (!ctx->app->egress) { /* shutting down */
+        gw_ctx_send_err(ctx, OV_ESHUTDOWN, NULL);
         rec_op_free(op);
         return;
     }

@@ -1,20 +1,23 @@
-"""Recordings end to end with the local egress backend (ffmpeg records a
-synthetic pattern): start, active, stop, complete, media, URLs, deletes,
-failures and restarts (BEHAVIOUR.md §7, §8.1, §10)."""
+"""Recordings end to end: start, active, stop, complete, media, URLs,
+deletes, failures and restarts (BEHAVIOUR.md §7, §8.1, §10).
+
+By default with the local egress backend (ffmpeg records a synthetic
+pattern); test_recordings_livekit.py runs the same tests with the livekit
+backend against the LiveKit test double (recording_backends.py)."""
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import time
 import unittest
 import urllib.parse
 
-import tempfile
 
 import harness
+import recording_backends
 from harness import Meetd, lk_event, lk_send
+
+B = recording_backends.current()
 
 SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
                    "codec": "H264_MAIN", "bitrate": 300,
@@ -32,7 +35,7 @@ def ffprobe_duration(path):
 class RecordingsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.m = Meetd(workers=2)
+        cls.m = B.meetd(workers=2)
 
     @classmethod
     def tearDownClass(cls):
@@ -47,10 +50,7 @@ class RecordingsTest(unittest.TestCase):
         st, _, room = self.api("POST", "/rooms", {"roomName": "rec", "config": cfg})
         self.assertEqual(st, 201)
         rid = room["roomId"]
-        self.assertEqual(lk_send(self.m, lk_event("room_started", rid))[0], 200)
-        if participants:
-            self.assertEqual(lk_send(self.m, lk_event("participant_joined", rid,
-                                                      participant="alice"))[0], 200)
+        B.start_meeting(self.m, rid, "alice" if participants else None)
         return rid
 
     def start(self, rid):
@@ -143,7 +143,7 @@ class RecordingsTest(unittest.TestCase):
             "message": "Recording '%s' deleted successfully" % rec_id}))
         st, _, body = self.api("GET", "/recordings/" + rec_id)
         self.assertEqual((st, body["message"]), (404, "Recording '%s' not found" % rec_id))
-        media_file = os.path.join(self.m.data_dir, "recordings", rid, done["filename"])
+        media_file = os.path.join(B.media_dir(self.m, rid), done["filename"])
         self.assertFalse(os.path.exists(media_file))
 
     def media(self, rec_id, headers=None):
@@ -211,19 +211,17 @@ class RecordingsTest(unittest.TestCase):
                          (200, "room_with_active_meeting_and_recordings_deleted"))
         st, _, _ = self.api("GET", "/recordings/" + rec["recordingId"])
         self.assertEqual(st, 404)
-        self.assertFalse(os.path.exists(os.path.join(self.m.data_dir, "recordings", rid)))
+        self.assertFalse(os.path.exists(B.media_dir(self.m, rid)))
 
     def test_recording_ends_with_its_meeting(self):
         rid = self.live_room()
         rec, _ = self.start(rid)
         time.sleep(1)
-        self.assertEqual(lk_send(self.m, lk_event("room_finished", rid))[0], 200)
+        B.end_meeting(self.m, rid)
         done = self.wait_status(rec["recordingId"], ("complete",))
         self.assertGreater(done["size"], 0)
         # The room's lock went with the recording: a new meeting can record.
-        self.assertEqual(lk_send(self.m, lk_event("room_started", rid))[0], 200)
-        self.assertEqual(lk_send(self.m, lk_event("participant_joined", rid,
-                                                  participant="dave"))[0], 200)
+        B.start_meeting(self.m, rid, "dave")
         rec2, _ = self.start(rid)
         self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
 
@@ -254,7 +252,8 @@ class RecordingsTest(unittest.TestCase):
                 self.assertEqual(body["error" if code == 409 else "successCode"], name)
                 if code == 202:
                     self.assertEqual(body["room"]["status"], "active_meeting")
-                    lk_send(self.m, lk_event("room_finished", rid))
+                    B.end_meeting(self.m, rid)
+                    self.wait_room_gone_or_not_active(rid)
                 st, _, room = self.api("GET", "/rooms/" + rid)
                 if after is None:
                     self.assertEqual(room["status"], "active_meeting")
@@ -268,15 +267,19 @@ class RecordingsTest(unittest.TestCase):
                     st, _, _ = self.api("GET", "/recordings/" + rec["recordingId"])
                     self.assertEqual(st, 200)
 
-    def test_ffmpeg_killed_mid_recording_fails(self):
+    def wait_room_gone_or_not_active(self, rid, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st, _, room = self.api("GET", "/rooms/" + rid)
+            if st == 404 or room.get("status") != "active_meeting":
+                return
+            time.sleep(0.05)
+        self.fail("the meeting of room %s never ended" % rid)
+
+    def test_egress_killed_mid_recording_fails(self):
         rid = self.live_room()
         rec, _ = self.start(rid)
-        out = subprocess.run(["pgrep", "-f", rec["recordingId"].split("--")[2]],
-                             capture_output=True, text=True)
-        pids = [int(p) for p in out.stdout.split()]
-        self.assertTrue(pids, "no ffmpeg process found")
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
+        B.kill_egress(self.m, rec["recordingId"])
         failed = self.wait_status(rec["recordingId"], ("failed",))
         self.assertIn("error", failed)
         # The lock is released: the room can record again.
@@ -286,27 +289,43 @@ class RecordingsTest(unittest.TestCase):
 
 class RestartTest(unittest.TestCase):
     def test_meetd_killed_mid_recording_is_not_stuck(self):
-        m = Meetd(workers=2)
+        m = B.meetd(workers=2)
+        m.keep_double = True
         try:
             st, _, room = m.request("POST", "/api/v1/rooms", body={
                 "config": {"recording": {"enabled": True, "encoding": SMALL}}})
             rid = room["roomId"]
-            lk_send(m, lk_event("room_started", rid))
-            lk_send(m, lk_event("participant_joined", rid, participant="bob"))
+            B.start_meeting(m, rid, "bob")
             st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
             self.assertEqual(st, 201, rec)
             m.proc.kill()
             m.proc.wait()
-            subprocess.run(["pkill", "-9", "-f", rec["recordingId"].split("--")[2]])
-            m2 = Meetd(workers=2, data_dir=m.data_dir)
+            if not B.egress_survives_restart():
+                subprocess.run(["pkill", "-9", "-f", rec["recordingId"].split("--")[2]])
+            m2 = (B.meetd(workers=2, data_dir=m.data_dir, double=m.double)
+                  if B.egress_survives_restart()
+                  else Meetd(workers=2, data_dir=m.data_dir))
             try:
-                deadline = time.time() + 5
+                if B.egress_survives_restart():
+                    # LiveKit kept recording: after the restart the
+                    # recording is still active (the stale job asks LiveKit)
+                    # and stops normally.
+                    time.sleep(0.5)
+                    st, _, got = m2.request("GET", "/api/v1/recordings/" + rec["recordingId"])
+                    self.assertEqual(got["status"], "active")
+                    st, _, _ = m2.request("POST", "/api/v1/recordings/%s/stop"
+                                          % rec["recordingId"])
+                    self.assertEqual(st, 202)
+                    want = "complete"
+                else:
+                    want = "aborted"
+                deadline = time.time() + 10
                 while time.time() < deadline:
                     st, _, got = m2.request("GET", "/api/v1/recordings/" + rec["recordingId"])
-                    if got.get("status") == "aborted":
+                    if got.get("status") == want:
                         break
                     time.sleep(0.1)
-                self.assertEqual(got["status"], "aborted")
+                self.assertEqual(got["status"], want)
                 # The room's lock went with it.
                 st, _, rec2 = m2.request("POST", "/api/v1/recordings", body={"roomId": rid})
                 self.assertEqual(st, 201, rec2)
@@ -317,22 +336,13 @@ class RestartTest(unittest.TestCase):
             m.cleanup()
 
 
-
 class StartTimeoutTest(unittest.TestCase):
     def test_egress_never_active_gives_503_and_failed(self):
-        # An "ffmpeg" that never reports progress: the start times out.
-        tmp = tempfile.mkdtemp(prefix="meetd-ff-")
-        fake = os.path.join(tmp, "ffmpeg")
-        with open(fake, "w") as f:
-            f.write("#!/bin/sh\nexec sleep 30\n")
-        os.chmod(fake, 0o755)
-        m = Meetd(workers=2, env={"MEET_FFMPEG": fake,
-                                  "MEET_RECORDING_START_TIMEOUT_MS": "700"})
+        m = B.meetd_never_active({"MEET_RECORDING_START_TIMEOUT_MS": "700"})
         try:
             st, _, room = m.request("POST", "/api/v1/rooms", body={})
             rid = room["roomId"]
-            lk_send(m, lk_event("room_started", rid))
-            lk_send(m, lk_event("participant_joined", rid, participant="carol"))
+            B.start_meeting(m, rid, "carol")
             t0 = time.time()
             st, _, body = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
             self.assertEqual((st, body), (503, {
@@ -348,19 +358,17 @@ class StartTimeoutTest(unittest.TestCase):
             self.assertEqual(page["recordings"][0]["status"], "failed")
         finally:
             m.cleanup()
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class ConcurrentTest(unittest.TestCase):
     def test_rooms_record_concurrently(self):
-        with Meetd(workers=2) as m:
+        with B.meetd(workers=2) as m:
             recs = []
             for i in range(3):
                 st, _, room = m.request("POST", "/api/v1/rooms", body={
                     "config": {"recording": {"enabled": True, "encoding": SMALL}}})
                 rid = room["roomId"]
-                lk_send(m, lk_event("room_started", rid))
-                lk_send(m, lk_event("participant_joined", rid, participant="p"))
+                B.start_meeting(m, rid, "p")
                 t0 = time.time()
                 st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
                 self.assertEqual(st, 201, rec)

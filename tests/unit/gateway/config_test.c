@@ -79,8 +79,9 @@ static void test_invalid(void)
                          "MEET_WORKERS=x",    "MEET_BASE_URL=ftp://x",
                          "MEET_LOG_LEVEL=loud", "MEET_SANDBOX=maybe",
                          "MEET_MAX_BODY_SIZE=1t", "MEET_BASE_URL=http://",
-                         "MEET_RECORDING_BACKEND=livekit",
-                         "MEET_RECORDING_BACKEND=s3"};
+                         "MEET_RECORDING_BACKEND=s3",
+                         "MEET_S3_SUBBUCKET=a/b", "MEET_S3_SUBBUCKET=..",
+                         "MEET_LIVEKIT_TIMEOUT_MS=5"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gw_config_t cfg;
         char err[256] = "";
@@ -99,6 +100,35 @@ static void test_invalid(void)
     ASSERT(strstr(err, "--bogus") != NULL);
     char *argv2[] = {"meetd", "--port"};
     ASSERT_INT_EQ(load(&cfg, argv2, 2, NULL, err, sizeof(err)), -1);
+}
+
+static void test_livekit_backend(void)
+{
+    gw_config_t cfg;
+    char err[256] = "";
+    char *env[] = {"MEET_RECORDING_BACKEND=livekit",
+                   "LIVEKIT_URL=wss://media.example.com",
+                   "LIVEKIT_URL_PRIVATE=ws://10.0.0.5:7880/", NULL};
+    char *argv[] = {"meetd"};
+    ASSERT_INT_EQ(load(&cfg, argv, 1, env, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(cfg.recording_backend, "livekit");
+    ASSERT_STR_EQ(cfg.s3_subbucket, "openvidu-meet");
+    ASSERT_INT_EQ(cfg.livekit_timeout_ms, 10000);
+    gw_config_free(&cfg);
+
+    /* The URL the API calls go to must be usable; the private one wins. */
+    char *bad[] = {"MEET_RECORDING_BACKEND=livekit",
+                   "LIVEKIT_URL_PRIVATE=ftp://10.0.0.5", NULL};
+    ASSERT_INT_EQ(load(&cfg, argv, 1, bad, err, sizeof(err)), -1);
+    ASSERT(strstr(err, "LIVEKIT_URL_PRIVATE") != NULL);
+    char *bad2[] = {"MEET_RECORDING_BACKEND=livekit", "LIVEKIT_URL=ws://",
+                    NULL};
+    ASSERT_INT_EQ(load(&cfg, argv, 1, bad2, err, sizeof(err)), -1);
+    ASSERT(strstr(err, "LIVEKIT_URL") != NULL);
+    /* The local backend does not call LiveKit: its URL is not checked. */
+    char *local[] = {"LIVEKIT_URL=ws://", NULL};
+    ASSERT_INT_EQ(load(&cfg, argv, 1, local, err, sizeof(err)), 0);
+    gw_config_free(&cfg);
 }
 
 static void test_auth(void)
@@ -123,6 +153,7 @@ int main(void)
     TEST_RUN(test_env_and_flags);
     TEST_RUN(test_base_url_default_ports);
     TEST_RUN(test_invalid);
+    TEST_RUN(test_livekit_backend);
     TEST_RUN(test_auth);
     return 0;
 }
