@@ -34,6 +34,15 @@ static void expire_reply_cb(int err, const ipc_rooms_expire_reply_t *reply,
                 ov_strerror(err));
     } else {
         p->processed += reply->processed;
+        /* Meetings the expiry ended: their recordings stop, and the media
+         * server ends them too (LiveKit: DeleteRoom). */
+        for (uint32_t i = 0; p->app->egress && i < reply->ended.n; i++) {
+            char *room = ov_xstrndup(reply->ended.items[i].ptr,
+                                     reply->ended.items[i].len);
+            gw_egress_stop_room(p->app->egress, room);
+            gw_egress_end_meeting(p->app->egress, room);
+            free(room);
+        }
         if (reply->more) {
             expire_send(p);
             return;

@@ -22,7 +22,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 6
+#define IPC_PROTO_VERSION 7
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -180,14 +180,16 @@ typedef enum {
  * most `limit` rooms per call; `more` asks for another call. A room whose
  * outcome would change nothing (already closed, action already set) is
  * not counted and not revisited. Also forgets applied webhook event ids
- * older than a day. */
+ * older than a day. The reply's `ended` lists the rooms whose meeting was
+ * ended now, for the gateway to end it in the media server too. */
 #define IPC_ROOMS_EXPIRE_FIELDS(F)                                             \
     F(I64, now_ms)                                                             \
     F(U32, limit)
 #define IPC_ROOMS_EXPIRE_REPLY_FIELDS(F)                                       \
     F(I32, err)                                                                \
     F(U32, processed)                                                          \
-    F(BOOL, more)
+    F(BOOL, more)                                                              \
+    F(STRS, ended)
 
 /* A recording as stored (BEHAVIOUR.md §5.2). recording_id is
  * "<roomId>--<egressId>--<uid>". Optional values are absent when zero or

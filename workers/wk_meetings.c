@@ -312,9 +312,11 @@ int wk_meeting_event(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
  * changes nothing or leads to a state whose next decision changes nothing
  * (closed with recordings; the end action set; a meeting ended into
  * closed), so it is marked handled whether or not it changed now. */
-static int room_expire(wk_db_t *db, ipc_room_t *room, bool *changed)
+static int room_expire(wk_db_t *db, ipc_room_t *room, bool *changed,
+                       bool *ended)
 {
     *changed = false;
+    *ended = false;
     ov_room_policy_t wm, wr;
     bool deleted = false;
     int err = 0;
@@ -329,6 +331,8 @@ static int room_expire(wk_db_t *db, ipc_room_t *room, bool *changed)
         unsigned outcome;
         err =
             wk_room_delete_apply(db, room, wm, wr, &outcome, changed, &deleted);
+        *ended = err == 0 &&
+                 (ov_room_del_effects(outcome) & OV_DEL_FX_END_MEETING) != 0;
     }
     if (err == 0 && !deleted) {
         sqlite3_stmt *st = wk_db_stmt(db, WK_STMT_ROOM_EXPIRY_HANDLED);
@@ -387,20 +391,26 @@ int wk_rooms_expire(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
         err = wk_db_fail(db, "selecting expired rooms");
     sqlite3_reset(st);
 
-    uint32_t processed = 0;
+    uint32_t processed = 0, nended = 0;
+    ov_str_t *ended = ov_xcalloc(n ? n : 1, sizeof(*ended));
     for (uint32_t i = 0; i < n && err == 0; i++) {
-        bool changed;
-        err = room_expire(db, &rooms[i], &changed);
+        bool changed, meeting_ended;
+        err = room_expire(db, &rooms[i], &changed, &meeting_ended);
         if (err == 0 && changed)
             processed++;
+        if (err == 0 && meeting_ended)
+            ended[nended++] = rooms[i].room_id;
     }
     if (err == 0) {
         ipc_rooms_expire_reply_t rep;
         memset(&rep, 0, sizeof(rep));
         rep.processed = processed;
         rep.more = more;
+        rep.ended.items = ended;
+        rep.ended.n = nended;
         ipc_rooms_expire_reply_encode(out, f->req_id, &rep);
     }
+    free(ended);
     for (uint32_t i = 0; i < n; i++)
         free(blocks[i]);
     free(blocks);
