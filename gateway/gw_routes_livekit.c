@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gw_app.h"
 #include "gw_egress.h"
@@ -115,11 +116,35 @@ static void handle_egress(gw_ctx_t *ctx, gw_lk_event_t *ev)
     free(scratch);
 }
 
+/* 1 if the request's media type is LiveKit's application/webhook+json
+ * (parameters and case aside). */
+static int is_webhook_json(const char *ctype)
+{
+    static const char want[] = "application/webhook+json";
+    size_t n = sizeof(want) - 1;
+    if (!ctype)
+        return 0;
+    while (*ctype == ' ' || *ctype == '\t')
+        ctype++;
+    return strncasecmp(ctype, want, n) == 0 &&
+           (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' ||
+            ctype[n] == '\t');
+}
+
 void gw_route_livekit_webhook(gw_ctx_t *ctx)
 {
     const gw_config_t *cfg = ctx->app->cfg;
     gw_req_t *req = ctx->req;
     char why[128];
+    /* LiveKit always sends its own media type; the reference reads the raw
+     * body only under it, so anything else is answered and not applied. */
+    if (!is_webhook_json(gw_req_header(req, "content-type"))) {
+        ov_warn("livekit webhook from %s ignored: Content-Type is not "
+                "application/webhook+json",
+                req->peer);
+        answer_ok(ctx);
+        return;
+    }
     if (gw_lk_verify(gw_req_header(req, "authorization"), req->body.data,
                      req->body.len, cfg->livekit_api_key,
                      cfg->livekit_api_secret, ov_time_now_ms() / 1000, why,

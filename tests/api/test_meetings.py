@@ -80,6 +80,18 @@ class MeetingsTest(unittest.TestCase):
             self.assertLess(time.time() - t0, 1.0)
         st, _, _ = lk_send(self.m, b"{}", headers={"Content-Type": "application/json"})
         self.assertEqual(st, 200)
+        # A correctly signed event under another media type is answered but
+        # not applied, as the reference (it only reads webhook+json bodies).
+        rid = self.room()
+        for ctype in ("application/json", "text/plain", ""):
+            st, _, _ = lk_send(self.m, lk_event("room_started", rid),
+                               headers={"Content-Type": ctype})
+            self.assertEqual(st, 200, ctype)
+            self.assertEqual(self.status(rid), "open", ctype)
+        st, _, _ = lk_send(self.m, lk_event("room_started", rid), headers={
+            "Content-Type": "Application/Webhook+JSON; charset=utf-8"})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.status(rid), "active_meeting")
 
     # ---- lifecycle -----------------------------------------------------
 
