@@ -200,6 +200,15 @@ static gw_egress_status_t info_status(const json_t *info)
     return GW_EGRESS_ENDED;
 }
 
+/* 1 if an EgressInfo is not a file recording: it has stream, segment or
+ * image outputs. */
+static int is_stream(const json_t *info)
+{
+    return json_array_size(json_object_get(info, "streamResults")) > 0 ||
+           json_array_size(json_object_get(info, "segmentResults")) > 0 ||
+           json_array_size(json_object_get(info, "imageResults")) > 0;
+}
+
 /* ---- answers ------------------------------------------------------------ */
 
 static void start_answer(call_t *c, const gw_lkapi_result_t *res)
@@ -292,10 +301,10 @@ static void list_answer(call_t *c, const gw_lkapi_result_t *res)
     json_array_foreach(items, i, it) {
         const char *id = json_string_value(json_object_get(it, "egressId"));
         const char *room = json_string_value(json_object_get(it, "roomName"));
-        /* Only the recordings (file outputs) are meetd's concern; a
-         * running status is asked for, but checked again. */
-        if (!id_ok(id) || !room || !json_array_size(json_object_get(
-                                        it, "fileResults")) ||
+        /* Streams, segments and images are not recordings (LIVEKIT.md
+         * §2.3) and not meetd's to stop; a running status was asked for,
+         * but is checked again. */
+        if (!id_ok(id) || !room || is_stream(it) ||
             info_status(it) == GW_EGRESS_ENDED)
             continue;
         ids[n] = id;

@@ -71,6 +71,7 @@ static void expire_send(expire_pass_t *p)
  * which egresses run, so no grace period is needed: after a restart every
  * recording that was in progress is aborted at once. */
 #define STALE_BATCH 100
+#define STALE_LIVEKIT_GRACE_MS 60000
 #define MAX_RUNNING 4096
 
 typedef struct {
@@ -109,7 +110,11 @@ static void stale_send(stale_pass_t *p)
     ipc_rec_abort_stale_t m;
     memset(&m, 0, sizeof(m));
     m.now_ms = ov_time_now_ms();
-    m.older_than_ms = 0;
+    /* LiveKit's list is an answer from a moment ago: a recording whose
+     * start event arrived since must not look stale, so only records left
+     * unchanged for a while go (the reference waits minutes). The local
+     * backend's list is exact. */
+    m.older_than_ms = p->app->lkapi ? STALE_LIVEKIT_GRACE_MS : 0;
     m.limit = STALE_BATCH;
     ov_str_t *ids = ov_xcalloc(p->nrunning ? p->nrunning : 1, sizeof(ov_str_t));
     for (size_t i = 0; i < p->nrunning; i++)
