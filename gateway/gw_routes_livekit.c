@@ -136,15 +136,6 @@ void gw_route_livekit_webhook(gw_ctx_t *ctx)
     const gw_config_t *cfg = ctx->app->cfg;
     gw_req_t *req = ctx->req;
     char why[128];
-    /* LiveKit always sends its own media type; the reference reads the raw
-     * body only under it, so anything else is answered and not applied. */
-    if (!is_webhook_json(gw_req_header(req, "content-type"))) {
-        ov_warn("livekit webhook from %s ignored: Content-Type is not "
-                "application/webhook+json",
-                req->peer);
-        answer_ok(ctx);
-        return;
-    }
     if (gw_lk_verify(gw_req_header(req, "authorization"), req->body.data,
                      req->body.len, cfg->livekit_api_key,
                      cfg->livekit_api_secret, ov_time_now_ms() / 1000, why,
@@ -153,6 +144,16 @@ void gw_route_livekit_webhook(gw_ctx_t *ctx)
         char msg[192];
         snprintf(msg, sizeof(msg), "Invalid LiveKit webhook: %s", why);
         gw_ctx_send_error(ctx, 401, "Authentication Error", msg, NULL);
+        return;
+    }
+    /* LiveKit always sends its own media type; the reference reads the raw
+     * body only under it, so a signed event under another type is answered
+     * and not applied. */
+    if (!is_webhook_json(gw_req_header(req, "content-type"))) {
+        ov_warn("livekit webhook from %s ignored: Content-Type is not "
+                "application/webhook+json",
+                req->peer);
+        answer_ok(ctx);
         return;
     }
     gw_lk_event_t ev;
