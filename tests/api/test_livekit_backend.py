@@ -262,6 +262,31 @@ class LiveKitBackendTest(unittest.TestCase):
         self.assertEqual([r["recordingId"] for r in page["recordings"]],
                          [rec["recordingId"]])
 
+    def test_out_of_order_webhooks(self):
+        # room_finished overtakes the egress's last events (LIVEKIT.md §1.7).
+        self.d.set_faults(out_of_order=True)
+        rid = self.room()
+        B.start_meeting(self.m, rid, "ol")
+        st, _, rec = self.api("POST", "/recordings", {"roomId": rid})
+        self.assertEqual(st, 201, rec)
+        B.end_meeting(self.m, rid)
+        self.d.wait_idle(10)
+        order = [w["event"] for w in self.d.webhooks_sent
+                 if w.get("room") == rid or w.get("egressId") ==
+                 rec["recordingId"].split("--")[1]]
+        self.assertLess(order.index("room_finished"), order.index("egress_ended"))
+        done = self.wait_status(rec["recordingId"], "complete")
+        self.assertGreater(done["size"], 0)
+        st, _, room = self.api("GET", "/rooms/" + rid)
+        self.assertEqual(room["status"], "open")
+        # The lock went with the egress: the next meeting records.
+        self.d.reset_faults()
+        B.start_meeting(self.m, rid, "ol2")
+        st, _, rec2 = self.api("POST", "/recordings", {"roomId": rid})
+        self.assertEqual(st, 201, rec2)
+        self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
+        self.wait_status(rec2["recordingId"], "complete")
+
     def test_room_closing_ends_its_recording(self):
         rid = self.room()
         B.start_meeting(self.m, rid, "ka")
