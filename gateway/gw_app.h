@@ -28,8 +28,13 @@ typedef struct gw_app_s {
     struct gw_lkapi_s *lkapi;   /* LiveKit's API (gw_lkapi.h), livekit
                                    backend only */
     struct gw_rec_waiter_s *rec_waiters; /* starts awaiting "active" */
+    struct gw_rec_queue_s *rec_queues;   /* per shard: recording events
+                                            waiting to be sent again */
+    int rec_queues_closed;
+    uint32_t rec_queues_open;            /* their timers not yet closed */
     uv_timer_t gc_timer;    /* the scheduled jobs (gw_jobs.c) */
     unsigned gc_running;    /* shards whose expiry pass is in progress */
+    int64_t jobs_since_ms;  /* when the jobs started (this gateway's life) */
     struct gw_webhooks_s *webhooks; /* outgoing webhooks (gw_webhooks.h) */
 } gw_app_t;
 

@@ -72,6 +72,7 @@ static void expire_send(expire_pass_t *p)
  * recording that was in progress is aborted at once. */
 #define STALE_BATCH 100
 #define STALE_LIVEKIT_GRACE_MS 60000
+#define LOCK_GRACE_MARGIN_MS 10000
 #define MAX_RUNNING 4096
 
 typedef struct {
@@ -105,6 +106,21 @@ static void stale_reply_cb(int err, const ipc_rec_abort_stale_reply_t *reply,
     free(p);
 }
 
+/* How old a room's recording lock must be, with no recording in progress,
+ * to be taken for the remains of a start that died (the gateway or the
+ * shard killed between the lock and the egress's first event). A start in
+ * flight holds it at most for the backend's calls and the start timeout;
+ * locks from before this gateway started have no start in flight at all. */
+static int64_t lock_grace_ms(const gw_app_t *app, int64_t now_ms)
+{
+    const gw_config_t *cfg = app->cfg;
+    int64_t grace = cfg->recording_start_timeout_ms + LOCK_GRACE_MARGIN_MS;
+    if (app->lkapi)
+        grace += 2 * cfg->livekit_timeout_ms;
+    int64_t lived = now_ms - app->jobs_since_ms;
+    return lived < grace ? (lived > 0 ? lived : 0) : grace;
+}
+
 static void stale_send(stale_pass_t *p)
 {
     ipc_rec_abort_stale_t m;
@@ -116,6 +132,7 @@ static void stale_send(stale_pass_t *p)
      * backend's list is exact. */
     m.older_than_ms = p->app->lkapi ? STALE_LIVEKIT_GRACE_MS : 0;
     m.limit = STALE_BATCH;
+    m.lock_older_than_ms = lock_grace_ms(p->app, m.now_ms);
     ov_str_t *ids = ov_xcalloc(p->nrunning ? p->nrunning : 1, sizeof(ov_str_t));
     for (size_t i = 0; i < p->nrunning; i++)
         ids[i] = ov_str(p->running[i]);
@@ -266,6 +283,7 @@ static void gc_timer_cb(uv_timer_t *t)
 void gw_jobs_start(gw_app_t *app)
 {
     uint64_t every = (uint64_t)app->cfg->gc_interval_ms;
+    app->jobs_since_ms = ov_time_now_ms();
     uv_timer_init(app->loop, &app->gc_timer);
     app->gc_timer.data = app;
     uv_timer_start(&app->gc_timer, gc_timer_cb, 0, every);

@@ -257,6 +257,12 @@ static void rec_start_cb(int err, const ipc_room_reply_t *reply, void *data)
     snprintf(op_name, sizeof(op_name), "starting recording in room '%s'",
              op->in.room_id);
     if (err != 0) {
+        /* Without an answer the shard may have taken the lock all the
+         * same (it died before replying): give it back. The token makes
+         * this harmless if it did not. */
+        if (err != OV_ENOROOM && err != OV_ERECDISABLED &&
+            err != OV_ERECLOCKED && err != OV_ENOPARTICIPANTS)
+            unlock_room(op->app, op->in.room_id, op->token);
         send_rec_err(ctx, err, "", op->in.room_id, op_name);
         start_op_free(op);
         return;

@@ -22,7 +22,7 @@
 #ifndef IPC_MSGS_H
 #define IPC_MSGS_H
 
-#define IPC_PROTO_VERSION 7
+#define IPC_PROTO_VERSION 8
 
 typedef enum {
     IPC_GW2WK = 1, /* sent by the gateway, handled by a worker */
@@ -296,12 +296,15 @@ typedef enum {
  * starting / active / ending whose egress is not among `running` (ids the
  * egress backend knows to be live) and whose updated_at is older than
  * now_ms - older_than_ms becomes aborted, and its room's lock is released.
- * At most `limit` per call. */
+ * At most `limit` per call. Then every lock taken before now_ms -
+ * lock_older_than_ms whose room has no recording in progress is released
+ * (a start that died between taking it and its recording's first event). */
 #define IPC_REC_ABORT_STALE_FIELDS(F)                                          \
     F(I64, now_ms)                                                             \
     F(I64, older_than_ms)                                                      \
     F(STRS, running)                                                           \
-    F(U32, limit)
+    F(U32, limit)                                                              \
+    F(I64, lock_older_than_ms)
 #define IPC_REC_ABORT_STALE_REPLY_FIELDS(F)                                    \
     F(I32, err)                                                                \
     F(RECS, aborted)                                                           \

@@ -217,6 +217,11 @@ static const char *const shard_migrations[] = {
     " UPDATE outbox_stats SET"
     " pending = pending + (NEW.dead = 0) - (OLD.dead = 0),"
     " dead = dead + (NEW.dead <> 0) - (OLD.dead <> 0) WHERE id = 0; END;",
+    /* 6: rooms_locked holds only the rooms whose recording lock is taken,
+     *    by age, for the job that frees locks left without a recording
+     *    (REC_LOCK_ORPHANS). */
+    "CREATE INDEX rooms_locked ON rooms(rec_lock_since, room_id)"
+    " WHERE rec_lock_token IS NOT NULL;",
 };
 
 static const char *const system_migrations[] = {

@@ -204,6 +204,14 @@ typedef enum {
        "SELECT recording_id, egress_id FROM recordings"                        \
        " WHERE status IN ('starting', 'active', 'ending')"                     \
        " AND updated_at < ?1 ORDER BY updated_at, recording_id")               \
+    /* Frees the locks taken before ?1 whose room has no recording in      \
+     * progress (a start that died between lock and recording). */         \
+    XX(REC_LOCK_ORPHANS, WK_DB_SHARD,                                          \
+       "UPDATE rooms SET rec_lock_token = NULL, rec_lock_since = NULL"         \
+       " WHERE rec_lock_token IS NOT NULL AND rec_lock_since < ?1"             \
+       " AND NOT EXISTS (SELECT 1 FROM recordings r"                          \
+       " WHERE r.room_id = rooms.room_id"                                      \
+       " AND r.status IN ('starting', 'active', 'ending'))")                  \
     XX(REC_ABORT, WK_DB_SHARD,                                                 \
        "UPDATE recordings SET status = 'aborted', updated_at = ?2"             \
        " WHERE recording_id = ?1 RETURNING " WK_REC_COLS)                      \

@@ -715,7 +715,8 @@ int wk_rec_abort_stale(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
     ipc_rec_abort_stale_t req;
     if (ipc_rec_abort_stale_decode(f, &req) != 0)
         return OV_EPROTO;
-    if (req.limit > WK_REC_LIST_MAX || req.older_than_ms < 0)
+    if (req.limit > WK_REC_LIST_MAX || req.older_than_ms < 0 ||
+        req.lock_older_than_ms < 0)
         return OV_EINVAL;
 
     /* A sorted copy of the live egress ids, for lookups by bsearch. The
@@ -768,6 +769,15 @@ int wk_rec_abort_stale(wk_ctx_t *ctx, wk_db_t *db, const ipc_frame_t *f,
             err = lock_release(db, v.items[v.n - 1].room_id, OV_STR_LIT(""));
     }
 
+    if (err == 0 && !more) {
+        st = wk_db_stmt(db, WK_STMT_REC_LOCK_ORPHANS);
+        sqlite3_bind_int64(st, 1, req.now_ms - req.lock_older_than_ms);
+        err = wk__step_done(db, st, "releasing orphaned recording locks");
+        int n = err == 0 ? sqlite3_changes(db->db) : 0;
+        if (n > 0)
+            ov_info("released %d recording lock(s) left without a recording",
+                    n);
+    }
     if (err == 0) {
         ipc_rec_abort_stale_reply_t rep;
         memset(&rep, 0, sizeof(rep));

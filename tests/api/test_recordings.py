@@ -7,7 +7,11 @@ backend against the LiveKit test double (recording_backends.py)."""
 
 import json
 import os
+import shutil
+import signal
+import sqlite3
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -334,6 +338,88 @@ class RestartTest(unittest.TestCase):
                 m2.stop()
         finally:
             m.cleanup()
+
+
+    def test_lock_left_by_a_dead_start_is_freed(self):
+        # A start that died between taking the room's lock and its
+        # recording's first event leaves the lock and no recording; the
+        # stale job frees it (at once for locks older than this meetd).
+        m = B.meetd(workers=2)
+        m.keep_double = True
+        try:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={
+                "config": {"recording": {"enabled": True, "encoding": SMALL}}})
+            rid = room["roomId"]
+            B.start_meeting(m, rid, "eve")
+            self.assertEqual(m.stop(), 0)
+            for s in range(2):
+                db = sqlite3.connect(os.path.join(m.data_dir, "shard-%d.db" % s))
+                db.execute("UPDATE rooms SET rec_lock_token = 'dead',"
+                           " rec_lock_since = ? WHERE room_id = ?",
+                           (int(time.time() * 1000) - 1000, rid))
+                db.commit()
+                db.close()
+            env = {"MEET_GC_INTERVAL_MS": "200"}
+            m2 = (B.meetd(workers=2, data_dir=m.data_dir, double=m.double, env=env)
+                  if B.egress_survives_restart()
+                  else Meetd(workers=2, data_dir=m.data_dir, env=env))
+            try:
+                deadline = time.time() + 5
+                while True:
+                    st, _, rec = m2.request("POST", "/api/v1/recordings",
+                                            body={"roomId": rid})
+                    if st != 409 or time.time() > deadline:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(st, 201, rec)
+                m2.request("POST", "/api/v1/recordings/%s/stop" % rec["recordingId"])
+            finally:
+                m2.stop()
+        finally:
+            m.cleanup()
+
+
+class WorkerRestartTest(unittest.TestCase):
+    @unittest.skipUnless(B.name == "local", "the local backend's own events")
+    def test_events_survive_a_worker_restart(self):
+        # An egress that ends while its room's worker is down: its last
+        # events wait for the new worker instead of being lost.
+        tmp = tempfile.mkdtemp(prefix="meetd-ff-")
+        fake = os.path.join(tmp, "ffmpeg")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\nfor a; do out=$a; done\n'
+                    'printf "out_time_us=500000\\nprogress=continue\\n"\n'
+                    'sleep 2\n'
+                    'printf "recorded" > "$out"\n'
+                    'printf "out_time_us=2000000\\nprogress=end\\n"\n'
+                    'exit 0\n')
+        os.chmod(fake, 0o755)
+        m = Meetd(workers=1, env={"MEET_FFMPEG": fake})
+        try:
+            st, _, room = m.request("POST", "/api/v1/rooms", body={
+                "config": {"recording": {"enabled": True}}})
+            rid = room["roomId"]
+            B.start_meeting(m, rid, "fay")
+            t0 = time.time()
+            st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
+            self.assertEqual((st, rec["status"]), (201, "active"), rec)
+            pid = harness.ready_worker(m, 0)
+            time.sleep(max(0, 1.5 - (time.time() - t0)))
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(max(0, 2.7 - (time.time() - t0)))
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.time() + 15
+            got = None
+            while time.time() < deadline:
+                st, _, got = m.request("GET", "/api/v1/recordings/" + rec["recordingId"])
+                if st == 200 and got["status"] not in ("active", "ending"):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(got["status"], "complete", got)
+            self.assertEqual(got["size"], len("recorded"))
+        finally:
+            m.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class StartTimeoutTest(unittest.TestCase):
