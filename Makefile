@@ -77,6 +77,74 @@ bench:
 	$(MAKE) build-release
 	bash bench/run.sh
 
+# Soak test (tests/soak/soak.py, docs/RELIABILITY.md): SOAK_MINUTES (30) of
+# mixed load on the release build, sampling RSS and open fds of the gateway
+# and of each worker every minute; fails on an unexpected status or a
+# growth trend. The JSON summary goes to build/release/soak.json.
+SOAK_MINUTES ?= 30
+
+.PHONY: soak
+soak:
+	$(MAKE) build-release
+	SOAK_MINUTES=$(SOAK_MINUTES) python3 tests/soak/soak.py \
+	  --bin-dir build/release/bin --json build/release/soak.json
+
+# Valgrind memcheck over the Python integration tests (docs/RELIABILITY.md):
+# meetd and its workers run under valgrind (harness.py: MEETD_WRAPPER), one
+# log per process in $(VALGRIND_DIR); ffmpeg and setpriv are not traced.
+# The workers run without seccomp there (valgrind 3.19 does not implement
+# the seccomp(2) call the sandbox makes), and the harness's timeouts are
+# scaled by 10. Left out: test_hostile (a p99 latency bound and 2,000
+# connections), test_faults* (kill -9 under load with timing assumptions)
+# and test_docs.js (chromium). VALGRIND_SKIP lists single tests that check
+# what valgrind changes (the seccomp filter, /proc/<pid>/exe) or whose time
+# bounds assume native speed (worker recovery within 1 s, a start-up
+# failure within 5 s, an expiry 1.5 s after start). Fails if a test fails
+# or any log reports an error (including a definite leak).
+VALGRIND_DEPS := valgrind
+VALGRIND_BIN ?= build/dev/bin
+VALGRIND_DIR ?= build/valgrind
+VALGRIND_EXCLUDE := test_hostile test_faults test_faults_recordings \
+                    test_faults_outbox
+VALGRIND_TESTS ?= $(filter-out $(VALGRIND_EXCLUDE), \
+                    $(basename $(notdir $(wildcard tests/api/test_*.py))))
+VALGRIND_SKIP ?= test_workers_are_sandboxed,\
+test_installed_meetd_runs_installed_worker,\
+test_killed_worker_is_restarted_and_others_keep_serving,\
+test_expired_rooms_processed_at_start_and_periodically,\
+test_corrupt_shard_fails_fast_without_loop,\
+test_second_meetd_on_same_data_dir_exits
+VALGRIND_CMD = valgrind --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+  --trace-children=yes --trace-children-skip='*/ffmpeg,*/setpriv,*/ffprobe' \
+  --child-silent-after-fork=yes --num-callers=30
+
+.PHONY: valgrind valgrind-run
+valgrind:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(VALGRIND_DEPS)"
+	$(MAKE) build
+	$(MAKE) valgrind-run
+
+# The run alone, on the binaries in VALGRIND_BIN (no build).
+valgrind-run:
+	@rm -rf $(VALGRIND_DIR) && mkdir -p $(VALGRIND_DIR) && chmod 1777 $(VALGRIND_DIR)
+	@fail=0; dir=$$(cd $(VALGRIND_DIR) && pwd); \
+	for t in $(VALGRIND_TESTS); do \
+	  start=$$(date +%s); \
+	  MEETD_WRAPPER="$(VALGRIND_CMD) --log-file=$$dir/$$t.%p.log" \
+	  MEETD_SKIP_TESTS="$(VALGRIND_SKIP)" \
+	    python3 tests/api/$$t.py --bin-dir $(VALGRIND_BIN) \
+	    > $$dir/$$t.out 2>&1 && res=ok || { res=FAILED; fail=1; }; \
+	  echo "$$t: $$res in $$(( $$(date +%s) - start )) s, $$(tail -n 1 $$dir/$$t.out)"; \
+	done; \
+	logs=$$(ls $$dir/*.log | wc -l); \
+	done_=$$(grep -l "ERROR SUMMARY:" $$dir/*.log | wc -l); \
+	bad=$$(grep -L "ERROR SUMMARY: 0 errors" $$(grep -l "ERROR SUMMARY:" $$dir/*.log)); \
+	echo "valgrind: $$logs process logs, $$done_ with a summary (the others were killed by their test)"; \
+	if [ -n "$$bad" ]; then echo "valgrind: errors in:"; echo "$$bad"; fail=1; \
+	else echo "valgrind: no errors and no definite leaks"; fi; \
+	exit $$fail
+
 # Fuzzing (tests/fuzz, docs/RELIABILITY.md): builds the libFuzzer targets
 # with clang (preset `fuzz`) and runs each for FUZZ_SECONDS. New inputs go
 # to a scratch directory; those that add coverage to the committed corpus

@@ -6,6 +6,19 @@ connection, via http.client) and `raw` (bytes over a socket, for pipelining
 and malformed input). Run a test file as:
 
     python3 tests/api/test_x.py --bin-dir build/dev/bin
+
+Environment variables for special runs (`make valgrind`; all optional):
+
+    MEETD_WRAPPER        a command line that runs meetd, e.g. "valgrind
+                         --trace-children=yes ...": meetd is started as
+                         WRAPPER + [meetd, args...]. With a wrapper the
+                         workers run without their seccomp filter
+                         (MEET_SANDBOX=none; valgrind needs syscalls it
+                         forbids), unless a test sets MEET_SANDBOX itself.
+    MEETD_TIMEOUT_SCALE  multiplies the harness's own timeouts (start-up,
+                         requests, stop); 10 with a wrapper, else 1.
+    MEETD_SKIP_TESTS     comma-separated test names ("test_x" or
+                         "Class.test_x") reported as skipped.
 """
 
 import argparse
@@ -14,6 +27,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -25,6 +39,11 @@ import unittest
 
 BIN_DIR = None
 API_KEY = "test-api-key-0123456789"
+WRAPPER = shlex.split(os.environ.get("MEETD_WRAPPER", ""))
+TIMEOUT_SCALE = float(os.environ.get("MEETD_TIMEOUT_SCALE",
+                                     "10" if WRAPPER else "1"))
+SKIP_TESTS = {t.strip() for t in os.environ.get("MEETD_SKIP_TESTS", "").split(",")
+              if t.strip()}
 
 
 class Meetd:
@@ -50,6 +69,8 @@ class Meetd:
         })
         if api_key is not None:
             e["MEET_INITIAL_API_KEY"] = api_key
+        if WRAPPER:
+            e["MEET_SANDBOX"] = "none"
         if env:
             e.update(env)
         self.api_key = api_key
@@ -57,7 +78,7 @@ class Meetd:
                                      "meetd-%d.log" % os.getpid())
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN_DIR, "meetd")] + (args or []),
+            WRAPPER + [os.path.join(BIN_DIR, "meetd")] + (args or []),
             env=e, stdout=subprocess.PIPE, stderr=self.log,
             stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
         self.stdout_lines = []
@@ -66,7 +87,7 @@ class Meetd:
             self.wait_listening()
 
     def wait_listening(self, timeout=20.0):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * TIMEOUT_SCALE
         fd = self.proc.stdout.fileno()
         buf = b""
         while time.time() < deadline:
@@ -122,7 +143,7 @@ class Meetd:
         if headers:
             h.update(headers)
         conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                          timeout=timeout)
+                                          timeout=timeout * TIMEOUT_SCALE)
         try:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
@@ -162,7 +183,7 @@ class Meetd:
         if not died:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * TIMEOUT_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -184,6 +205,91 @@ class Meetd:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def child_pids(pid):
+    """Returns the pids of the processes whose parent is `pid` (from
+    /proc), e.g. meetd's workers and its egress (ffmpeg) processes."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields
+        # after it start at the last ')'.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def pid_alive(pid):
+    """True if `pid` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
+
+
+def kill9(m, timeout=10.0):
+    """Kills meetd with SIGKILL, without warning, and waits until its
+    children have gone too: its workers exit when their channel closes,
+    egress processes get SIGINT from the kernel (setpriv --pdeathsig).
+    Children still alive after `timeout` are killed by pid. Returns the
+    pids that had to be killed."""
+    children = child_pids(m.proc.pid)
+    m.proc.kill()
+    m.proc.wait()
+    deadline = time.time() + timeout * TIMEOUT_SCALE
+    while time.time() < deadline and any(pid_alive(p) for p in children):
+        time.sleep(0.05)
+    killed = [p for p in children if pid_alive(p)]
+    for p in killed:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return killed
+
+
+def ready_worker(m, shard, timeout=5.0):
+    """Returns the pid of the shard's worker once /health says it is ready.
+    A worker killed a moment ago may still be restarting, and /health then
+    shows pid 0, which os.kill would take for the whole process group."""
+    deadline = time.time() + timeout * TIMEOUT_SCALE
+    while True:
+        _, _, body = m.request("GET", "/health", key=False)
+        w = [w for w in body["workers"] if w["shard"] == shard][0]
+        if w["state"] == "ready" and w["pid"] > 0:
+            return w["pid"]
+        if time.time() > deadline:
+            raise AssertionError("shard %d never came back: %s" % (shard, w))
+        time.sleep(0.05)
+
+
+def list_all(m, path, key, query=None):
+    """Follows nextPageToken through GET `path` (e.g. "/api/v1/rooms",
+    "rooms"), 100 items a page; returns every item."""
+    import urllib.parse
+    items, token = [], None
+    while True:
+        q = dict(query or {})
+        q["maxItems"] = "100"
+        if token:
+            q["nextPageToken"] = token
+        st, _, page = m.request("GET", path + "?" + urllib.parse.urlencode(q))
+        if st != 200:
+            raise AssertionError("GET %s: %s %s" % (path, st, page))
+        items.extend(page[key])
+        if not page["pagination"]["isTruncated"]:
+            return items
+        token = page["pagination"]["nextPageToken"]
 
 
 def parse_responses(buf):
@@ -233,13 +339,27 @@ def recv_responses(s, timeout, expect=None):
     return got
 
 
+class _Loader(unittest.TestLoader):
+    """Marks the tests named in MEETD_SKIP_TESTS as skipped."""
+
+    def getTestCaseNames(self, cls):
+        names = super().getTestCaseNames(cls)
+        for n in names:
+            if n in SKIP_TESTS or "%s.%s" % (cls.__name__, n) in SKIP_TESTS:
+                setattr(cls, n, unittest.skip("in MEETD_SKIP_TESTS")(
+                    getattr(cls, n)))
+        return names
+
+
 def main():
     global BIN_DIR
     p = argparse.ArgumentParser()
     p.add_argument("--bin-dir", required=True)
     args, rest = p.parse_known_args()
     BIN_DIR = os.path.abspath(args.bin_dir)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2,
+                  testLoader=_Loader() if SKIP_TESTS else
+                  unittest.defaultTestLoader)
 
 
 # ---- LiveKit webhooks, signed the way LiveKit signs them (LIVEKIT.md §1.2),
