@@ -291,15 +291,21 @@ class RecordingsTest(unittest.TestCase):
         self.api("POST", "/recordings/%s/stop" % rec2["recordingId"])
 
 
+def live_room(m, participant):
+    """A room that records SMALL, with `participant` in its meeting."""
+    st, _, room = m.request("POST", "/api/v1/rooms", body={
+        "config": {"recording": {"enabled": True, "encoding": SMALL}}})
+    assert st == 201, room
+    B.start_meeting(m, room["roomId"], participant)
+    return room["roomId"]
+
+
 class RestartTest(unittest.TestCase):
     def test_meetd_killed_mid_recording_is_not_stuck(self):
         m = B.meetd(workers=2)
         m.keep_double = True
         try:
-            st, _, room = m.request("POST", "/api/v1/rooms", body={
-                "config": {"recording": {"enabled": True, "encoding": SMALL}}})
-            rid = room["roomId"]
-            B.start_meeting(m, rid, "bob")
+            rid = live_room(m, "bob")
             st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
             self.assertEqual(st, 201, rec)
             m.proc.kill()
@@ -347,10 +353,7 @@ class RestartTest(unittest.TestCase):
         m = B.meetd(workers=2)
         m.keep_double = True
         try:
-            st, _, room = m.request("POST", "/api/v1/rooms", body={
-                "config": {"recording": {"enabled": True, "encoding": SMALL}}})
-            rid = room["roomId"]
-            B.start_meeting(m, rid, "eve")
+            rid = live_room(m, "eve")
             self.assertEqual(m.stop(), 0)
             for s in range(2):
                 db = sqlite3.connect(os.path.join(m.data_dir, "shard-%d.db" % s))
@@ -451,10 +454,7 @@ class ConcurrentTest(unittest.TestCase):
         with B.meetd(workers=2) as m:
             recs = []
             for i in range(3):
-                st, _, room = m.request("POST", "/api/v1/rooms", body={
-                    "config": {"recording": {"enabled": True, "encoding": SMALL}}})
-                rid = room["roomId"]
-                B.start_meeting(m, rid, "p")
+                rid = live_room(m, "p")
                 t0 = time.time()
                 st, _, rec = m.request("POST", "/api/v1/recordings", body={"roomId": rid})
                 self.assertEqual(st, 201, rec)
