@@ -148,14 +148,14 @@ class LiveKitBackend:
                                  {"name": rid, "emptyTimeout": 300},
                                  {"roomCreate": True})
             assert status == 200, body
-        self._wait_room(m, rid, "active_meeting")
+        self.wait_room(m, rid, "active_meeting")
 
     def end_meeting(self, m, rid):
         status, body = twirp(m.double.url, "livekit.RoomService", "DeleteRoom",
                              {"room": rid}, {"roomCreate": True})
         assert status == 200, body
 
-    def _wait_room(self, m, rid, status, timeout=10):
+    def wait_room(self, m, rid, status, timeout=10):
         deadline = time.time() + timeout
         while time.time() < deadline:
             st, _, room = m.request("GET", "/api/v1/rooms/" + rid)
