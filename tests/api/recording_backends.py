@@ -148,6 +148,9 @@ class LiveKitBackend:
                                  {"name": rid, "emptyTimeout": 300},
                                  {"roomCreate": True})
             assert status == 200, body
+        # Every event of an earlier meeting of this room is delivered
+        # first, so that a late room_finished cannot end this one.
+        d.wait_idle(10)
         self.wait_room(m, rid, "active_meeting")
 
     def end_meeting(self, m, rid):
