@@ -153,7 +153,7 @@ valgrind-run:
 # finding stops the run; its input is in build/fuzz/fuzz_<name>-crash-*.
 FUZZ_SECONDS ?= 600
 FUZZ_KEEP ?= 10
-FUZZ_TARGETS ?= http valid ipc livekit range
+FUZZ_TARGETS ?= http valid ipc livekit range lkapi
 FUZZ_DEPS := clang libclang-rt-14-dev
 
 .PHONY: fuzz

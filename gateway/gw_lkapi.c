@@ -231,9 +231,10 @@ static char *clean_text(const char *s, size_t n, size_t max)
 /* Fills code and msg (both new) from a non-2xx answer: Twirp's
  * {"code","msg"} object if the body is one, else the body as plain text,
  * else the bare status. */
-static void error_of(const gw_curl_result_t *cr, char **code, char **msg)
+static void error_of(long status, const char *body, size_t len, char **code,
+                     char **msg)
 {
-    json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
+    json_t *j = json_loadb(body, len, 0, NULL);
     const char *c = json_string_value(json_object_get(j, "code"));
     const char *m = json_string_value(json_object_get(j, "msg"));
     if (json_is_object(j) && (c || m)) {
@@ -241,51 +242,67 @@ static void error_of(const gw_curl_result_t *cr, char **code, char **msg)
         *msg = clean_text(m ? m : "", m ? strlen(m) : 0, MAX_MSG);
     } else {
         *code = ov_xstrdup("");
-        *msg = clean_text(cr->body, cr->body_len, MAX_MSG);
+        *msg = clean_text(body, len, MAX_MSG);
     }
     json_decref(j);
     if (!(*msg)[0]) {
         free(*msg);
         ov_buf_t b = OV_BUF_INIT;
-        ov_buf_printf(&b, "HTTP status %ld", cr->status);
+        ov_buf_printf(&b, "HTTP status %ld", status);
         *msg = b.data;
     }
+}
+
+void gw_lkapi_answer(long status, const char *body, size_t len,
+                     gw_lkapi_result_t *res, gw_lkapi_owned_t *own)
+{
+    memset(own, 0, sizeof(*own));
+    memset(res, 0, sizeof(*res));
+    res->code = "";
+    res->msg = "";
+    res->http_status = status;
+    if (status < 200 || status > 299) {
+        res->err = OV_ELIVEKIT;
+        error_of(status, body, len, &own->code, &own->msg);
+        res->code = own->code;
+        res->msg = own->msg;
+        return;
+    }
+    json_t *j = json_loadb(body, len, 0, NULL);
+    if (json_is_object(j)) {
+        own->reply = gw_lkapi_camelize(j);
+        res->reply = own->reply;
+    } else {
+        res->err = OV_ELIVEKIT;
+        res->msg = "the answer is not a JSON object";
+    }
+    json_decref(j);
+}
+
+void gw_lkapi_owned_free(gw_lkapi_owned_t *own)
+{
+    free(own->code);
+    free(own->msg);
+    json_decref(own->reply);
+    memset(own, 0, sizeof(*own));
 }
 
 static void call_done_cb(void *data, const gw_curl_result_t *cr)
 {
     call_t *call = data;
     gw_lkapi_result_t res = {.code = "", .msg = ""};
-    char *code = NULL, *msg = NULL;
-    json_t *reply = NULL;
+    gw_lkapi_owned_t own = {0};
     if (cr->shutdown) {
         res.err = OV_ESHUTDOWN;
         res.msg = cr->error;
     } else if (!cr->ok) {
         res.err = OV_ELIVEKIT;
         res.msg = cr->error;
-    } else if (cr->status < 200 || cr->status > 299) {
-        res.err = OV_ELIVEKIT;
-        res.http_status = cr->status;
-        error_of(cr, &code, &msg);
-        res.code = code;
-        res.msg = msg;
     } else {
-        res.http_status = cr->status;
-        json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
-        if (json_is_object(j)) {
-            reply = gw_lkapi_camelize(j);
-            res.reply = reply;
-        } else {
-            res.err = OV_ELIVEKIT;
-            res.msg = "the answer is not a JSON object";
-        }
-        json_decref(j);
+        gw_lkapi_answer(cr->status, cr->body, cr->body_len, &res, &own);
     }
     call->cb(call->data, &res);
-    json_decref(reply);
-    free(code);
-    free(msg);
+    gw_lkapi_owned_free(&own);
     free(call);
 }
 

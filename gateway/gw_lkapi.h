@@ -68,6 +68,22 @@ json_t *gw_lkapi_camelize(const json_t *v);
 /** The token a call with `grant` would carry (new string). */
 char *gw_lkapi_token(const gw_lkapi_t *api, const json_t *grant);
 
+/** What gw_lkapi_answer allocated for a result (free with
+ *  gw_lkapi_owned_free). */
+typedef struct {
+    char *code, *msg;
+    json_t *reply;
+} gw_lkapi_owned_t;
+
+/** The result a call's callback gets for an HTTP answer `status` with
+ *  `body` (`len` bytes): a non-2xx is OV_ELIVEKIT with Twirp's code and
+ *  msg (or the text of the body), cleaned of control characters and
+ *  bounded; a 2xx must be a JSON object, camelized. `res` points into
+ *  `own`. */
+void gw_lkapi_answer(long status, const char *body, size_t len,
+                     gw_lkapi_result_t *res, gw_lkapi_owned_t *own);
+void gw_lkapi_owned_free(gw_lkapi_owned_t *own);
+
 /** 1 if a failed call means "no such thing" (HTTP 404, Twirp not_found, or
  *  a message containing "does not exist"), else 0. */
 int gw_lkapi_is_not_found(const gw_lkapi_result_t *res);
