@@ -268,10 +268,8 @@ static void queue_send(struct gw_rec_queue_s *qs)
     qs->sending = 1;
     int rc = gw_shard_rec_event(qs->app->pool, qs->shard, &m, queue_reply_cb,
                                 qs);
-    if (rc != 0) {
-        qs->sending = 0;
-        queue_later(qs);
-    }
+    if (rc != 0)
+        queue_reply_cb(rc, NULL, qs);
 }
 
 static struct gw_rec_queue_s *queue_of(gw_app_t *app, uint32_t shard)
