@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "gw_curl.h"
 #include "gw_jwt.h"
 #include "ov_err.h"
@@ -58,72 +60,54 @@ static const char *http_scheme(const char *s, size_t n)
     return NULL;
 }
 
-static int is_host_char(unsigned char ch)
+/* Returns part `what` of `u` (new, free with curl_free), or NULL. */
+static char *url_part(CURLU *u, CURLUPart what)
 {
-    return isalnum(ch) || ch == '-' || ch == '.' || ch == '_';
-}
-
-/* An IPv6 literal "[...]" at `s` (n bytes, the brackets included). */
-static int is_ipv6_literal(const char *s, size_t n)
-{
-    if (n < 3 || s[0] != '[' || s[n - 1] != ']')
-        return 0;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
-            return 0;
-    return 1;
-}
-
-/* ":port" with 1 to 5 digits, 1..65535; `n` counts the colon. */
-static int is_port(const char *s, size_t n)
-{
-    if (n < 2 || n > 6 || s[0] != ':')
-        return 0;
-    long v = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return 0;
-        v = v * 10 + (s[i] - '0');
+    char *v = NULL;
+    if (curl_url_get(u, what, &v, 0) != CURLUE_OK) {
+        curl_free(v);
+        return NULL;
     }
-    return v >= 1 && v <= 65535;
-}
-
-/* Checks "host[:port]" (no user info: it has no place in a server URL). */
-static int is_authority(const char *s, size_t n)
-{
-    size_t h = 0;
-    if (n > 0 && s[0] == '[') {
-        while (h < n && s[h] != ']')
-            h++;
-        if (h == n || !is_ipv6_literal(s, h + 1))
-            return 0;
-        h++;
-    } else {
-        while (h < n && is_host_char((unsigned char)s[h]))
-            h++;
-        if (h == 0)
-            return 0;
-    }
-    return h == n || is_port(s + h, n - h);
+    return v;
 }
 
 char *gw_lkapi_base_url(const char *url)
 {
-    if (!url)
+    if (!url || !*url)
         return NULL;
+    /* curl's URL parser checks the form (host, port range, no spaces);
+     * we then keep only scheme, host and port, and refuse user info,
+     * which has no place in a server URL. */
+    CURLU *u = curl_url();
+    if (!u)
+        ov_fatalx("curl_url() failed");
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+    char *out = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+        CURLUE_OK) {
+        scheme = url_part(u, CURLUPART_SCHEME);
+        host = url_part(u, CURLUPART_HOST);
+        port = url_part(u, CURLUPART_PORT);
+        user = url_part(u, CURLUPART_USER);
+    }
+    const char *http = scheme ? http_scheme(scheme, strlen(scheme)) : NULL;
+    /* curl also accepts "ws:/h", "ws:///h" and "h" (a guessed scheme);
+     * only the spelled-out "scheme://host" form is a LiveKit URL. */
     const char *sep = strstr(url, "://");
-    if (!sep)
-        return NULL;
-    const char *scheme = http_scheme(url, (size_t)(sep - url));
-    if (!scheme)
-        return NULL;
-    const char *auth = sep + 3;
-    size_t n = strcspn(auth, "/?#");
-    if (!is_authority(auth, n))
-        return NULL;
-    ov_buf_t b = OV_BUF_INIT;
-    ov_buf_printf(&b, "%s://%.*s", scheme, (int)n, auth);
-    return b.data;
+    if (http && host && host[0] && !user && sep &&
+        strcspn(url, ":") == (size_t)(sep - url) && sep[3] != '/' &&
+        (!port || atol(port) > 0)) {
+        ov_buf_t b = OV_BUF_INIT;
+        ov_buf_printf(&b, "%s://%s%s%s", http, host, port ? ":" : "",
+                      port ? port : "");
+        out = b.data;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return out;
 }
 
 /* ---- camelCase -------------------------------------------------------- */

@@ -88,7 +88,7 @@ static void test_base_url(void)
     check_base("ws://", NULL);
     check_base("ws:///path", NULL);
     check_base("ws://:7880", NULL);
-    check_base("ws://h:", NULL);
+    check_base("ws://h:", "http://h"); /* RFC 3986: an empty port is none */
     check_base("ws://h:0", NULL);
     check_base("ws://h:65536", NULL);
     check_base("ws://h:12a", NULL);
