@@ -27,6 +27,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "livekit_double"))
 
 
+# A small advanced encoding, cheap for the local backend's ffmpeg.
+SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
+                   "codec": "H264_MAIN", "bitrate": 300,
+                   "keyFrameInterval": 1, "depth": 24},
+         "audio": {"codec": "AAC", "bitrate": 64, "frequency": 44100}}
+
+
 def twirp(url, service, method, body, grant, key=harness.LK_KEY,
           secret=harness.LK_SECRET):
     """Calls the double's Twirp API as a LiveKit SDK would; returns

@@ -4,8 +4,6 @@ failures, meetings ended through DeleteRoom, and webhook faults (LIVEKIT.md
 §1, §3, §5). The recording flows themselves are test_recordings_livekit.py.
 """
 
-import base64
-import json
 import os
 import sqlite3
 import time
@@ -13,18 +11,9 @@ import unittest
 
 import harness
 import recording_backends
+from recording_backends import SMALL
 
 B = recording_backends.LiveKitBackend()
-
-SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
-                   "codec": "H264_MAIN", "bitrate": 300,
-                   "keyFrameInterval": 1, "depth": 24},
-         "audio": {"codec": "AAC", "bitrate": 64, "frequency": 44100}}
-
-
-def claims_of(token):
-    part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
 class LiveKitBackendTest(unittest.TestCase):

@@ -16,17 +16,12 @@ import time
 import unittest
 import urllib.parse
 
-
 import harness
 import recording_backends
 from harness import Meetd, lk_event, lk_send
+from recording_backends import SMALL
 
 B = recording_backends.current()
-
-SMALL = {"video": {"width": 320, "height": 240, "framerate": 15,
-                   "codec": "H264_MAIN", "bitrate": 300,
-                   "keyFrameInterval": 1, "depth": 24},
-         "audio": {"codec": "AAC", "bitrate": 64, "frequency": 44100}}
 
 
 def ffprobe_duration(path):

@@ -12,30 +12,12 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gw_egress.h"
+#include "fuzz_egress.h"
 #include "gw_livekit.h"
 
 #define KEY "fuzzkey"
 #define SECRET "fuzzsecret-0123456789abcdef0123456789"
 #define NOW_S INT64_C(1767225600)
-
-static void map_info(const json_t *info)
-{
-    static const int kinds[] = {GW_LK_EGRESS_STARTED, GW_LK_EGRESS_UPDATED,
-                                GW_LK_EGRESS_ENDED, GW_LK_OTHER};
-
-    if (!json_is_object(info))
-        return;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        uint32_t kind = 0;
-        ipc_rec_t rec;
-        char *scratch = NULL;
-        memset(&rec, 0, sizeof(rec));
-        if (gw_egress_map_info(info, kinds[i], &kind, &rec, &scratch) == 0)
-            FUZZ_CHECK(rec.recording_id.ptr != NULL);
-        free(scratch);
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,15 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&ev, 0, sizeof(ev));
     if (gw_lk_event_parse(bodyz, blen, &ev) == 0) {
         FUZZ_CHECK(ev.event && ev.id && ev.room_name && ev.participant);
-        map_info(ev.egress_info);
+        fuzz_map_info(ev.egress_info);
         gw_lk_event_free(&ev);
     }
 
     json_error_t jerr;
     json_t *j = json_loadb(bodyz, blen, JSON_DECODE_ANY, &jerr);
     if (json_is_object(j)) {
-        map_info(j);
-        map_info(json_object_get(j, "egressInfo"));
+        fuzz_map_info(j);
+        fuzz_map_info(json_object_get(j, "egressInfo"));
     }
     json_decref(j);
     free(auth);

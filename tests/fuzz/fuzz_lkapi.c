@@ -12,31 +12,12 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "gw_egress.h"
-#include "gw_livekit.h"
+#include "fuzz_egress.h"
 #include "gw_lkapi.h"
 #include "ov_err.h"
 
 static const long statuses[] = {200, 201, 204, 299, 400, 401, 403, 404,
                                 409, 412, 429, 500, 501, 503, 100, 302};
-
-static void map_info(const json_t *info)
-{
-    static const int kinds[] = {GW_LK_EGRESS_STARTED, GW_LK_EGRESS_UPDATED,
-                                GW_LK_EGRESS_ENDED};
-
-    if (!json_is_object(info))
-        return;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        uint32_t kind = 0;
-        ipc_rec_t rec;
-        char *scratch = NULL;
-        memset(&rec, 0, sizeof(rec));
-        if (gw_egress_map_info(info, kinds[i], &kind, &rec, &scratch) == 0)
-            FUZZ_CHECK(rec.recording_id.ptr != NULL);
-        free(scratch);
-    }
-}
 
 static void check_text(const char *s, size_t max)
 {
@@ -65,15 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)gw_lkapi_is_not_found(&res);
     } else {
         FUZZ_CHECK(json_is_object(res.reply));
-        map_info(res.reply);
+        fuzz_map_info(res.reply);
         size_t i;
         const json_t *it;
         json_array_foreach(json_object_get(res.reply, "items"), i, it)
-            map_info(it);
+            fuzz_map_info(it);
         const char *key;
         const json_t *v;
         json_object_foreach((json_t *)res.reply, key, v) {
-            map_info(v);
+            fuzz_map_info(v);
             /* Only a key made of underscores alone keeps one. */
             FUZZ_CHECK(!strchr(key, '_') || strspn(key, "_") == strlen(key));
         }
