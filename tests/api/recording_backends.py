@@ -157,7 +157,7 @@ class LiveKitBackend:
             assert status == 200, body
         # Every event of an earlier meeting of this room is delivered
         # first, so that a late room_finished cannot end this one.
-        d.wait_idle(10)
+        d.wait_idle(10 * harness.TIMEOUT_SCALE)
         self.wait_room(m, rid, "active_meeting")
 
     def end_meeting(self, m, rid):
@@ -166,7 +166,7 @@ class LiveKitBackend:
         assert status == 200, body
 
     def wait_room(self, m, rid, status, timeout=10):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * harness.TIMEOUT_SCALE
         while time.time() < deadline:
             st, _, room = m.request("GET", "/api/v1/rooms/" + rid)
             if st == 200 and room.get("status") == status:
