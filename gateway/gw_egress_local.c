@@ -1054,7 +1054,7 @@ int gw_egress_local_new(gw_egress_t **out, uv_loop_t *loop,
 /* Test hook, deliberately absent from gw_egress.h (tests declare it):
  * shortens the delays of a local backend's stop escalation ("q" to
  * SIGINT, SIGINT to SIGKILL, SIGKILL to giving up) and of the wait for
- * stdout's EOF after an exit, so that stubborn children are testable in
+ * stdout's EOF after an exit, so that children deaf to "q" are testable in
  * milliseconds. */
 void gw__egress_local_timeouts(gw_egress_t *e, unsigned stop_ms,
                                unsigned kill_ms, unsigned eof_ms);

@@ -19,7 +19,7 @@
 #include "ov_mem.h"
 #include "test.h"
 
-#include "http_stub.h"
+#include "http_test_server.h"
 
 /* ---- the callbacks' record -------------------------------------------- */
 

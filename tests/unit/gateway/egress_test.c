@@ -1125,9 +1125,9 @@ static void test_local_escalation(void)
         fake_ffmpeg("ff-int255", PROGRESS
                     "trap 'exit 255' INT\nwhile :; do sleep 0.05; done"));
     gw__egress_local_timeouts(e, 150, 150, 2000);
-    ASSERT_INT_EQ(start(e, "stubborn-room", "grid", enc, id, rid), 0);
+    ASSERT_INT_EQ(start(e, "deaf-room", "grid", enc, id, rid), 0);
     ASSERT(run_until(is_active, id, 5000));
-    ASSERT_INT_EQ(egress_stop(e, "stubborn-room", id), 0);
+    ASSERT_INT_EQ(egress_stop(e, "deaf-room", id), 0);
     ASSERT(run_until(is_ended, id, 5000));
     ev = last_event(id);
     ASSERT_STR_EQ(ev->status, "complete");
@@ -1135,11 +1135,11 @@ static void test_local_escalation(void)
     close_backend(e);
 
     e = new_backend(
-        fake_ffmpeg("ff-stubborn", PROGRESS "trap '' INT\nexec sleep 30"));
+        fake_ffmpeg("ff-deaf", PROGRESS "trap '' INT\nexec sleep 30"));
     gw__egress_local_timeouts(e, 150, 150, 2000);
-    ASSERT_INT_EQ(start(e, "stubborn-room", "grid", enc, id, rid), 0);
+    ASSERT_INT_EQ(start(e, "deaf-room", "grid", enc, id, rid), 0);
     ASSERT(run_until(is_active, id, 5000));
-    ASSERT_INT_EQ(egress_stop(e, "stubborn-room", id), 0);
+    ASSERT_INT_EQ(egress_stop(e, "deaf-room", id), 0);
     ASSERT(run_until(is_ended, id, 5000));
     ev = last_event(id);
     ASSERT_STR_EQ(ev->status, "failed");

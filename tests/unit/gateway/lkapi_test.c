@@ -5,7 +5,7 @@
  * the test runs on the same loop (127.0.0.1, a port picked by the kernel):
  * the request LiveKit would see, a snake_case answer, Twirp and plain-text
  * errors, a silent server, a refused connection, a 2xx answer that is not
- * JSON, and a close with a call pending. The server is http_stub.h.
+ * JSON, and a close with a call pending. The server is http_test_server.h.
  */
 #include "gw_lkapi.h"
 
@@ -21,7 +21,7 @@
 #include "ov_mem.h"
 #include "test.h"
 
-#include "http_stub.h"
+#include "http_test_server.h"
 
 /* Parses JSON written with single quotes for readability (new). */
 static json_t *J(const char *text)

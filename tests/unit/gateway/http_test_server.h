@@ -1,5 +1,5 @@
 /*
- * http_stub: the small HTTP/1.1 server the gateway's HTTP-client tests
+ * http_test_server: the small HTTP/1.1 server the gateway's HTTP-client tests
  * (curl_test, lkapi_test) run on their own libuv loop, at 127.0.0.1 on a
  * port the kernel picks. It records the last complete request (method,
  * path, header section, body, counted by Content-Length), answers every
@@ -12,8 +12,8 @@
  * and test.h; it defines the test's `loop`, which the test initialises and
  * closes itself.
  */
-#ifndef HTTP_STUB_H
-#define HTTP_STUB_H
+#ifndef HTTP_TEST_SERVER_H
+#define HTTP_TEST_SERVER_H
 
 #include <stdio.h>
 #include <stdlib.h>
